@@ -1,0 +1,5 @@
+"""chassis: bootstrap service projects from a versioned Copier template, and keep them updatable."""
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

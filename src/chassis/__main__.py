@@ -1,0 +1,5 @@
+"""``python -m chassis``."""
+
+from chassis.cli import main
+
+main()

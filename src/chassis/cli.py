@@ -1,0 +1,294 @@
+"""The ``chassis`` command line: parse, call the engine, print.
+
+:func:`main` is the one place where errors become messages and exit codes
+(docs/exit-codes.md). Heavy modules (the engine, Copier, questionary) are
+imported inside the commands, so ``chassis --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from chassis import __version__
+from chassis.errors import ChassisError, ExitCode
+
+if TYPE_CHECKING:
+    from chassis.console import Output
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="chassis",
+    help="Bootstrap a service project from a versioned template, and keep it updatable.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state = {"verbose": False}
+
+
+class ConflictMode(str, Enum):
+    inline = "inline"
+    rej = "rej"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chassis {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show tracebacks for unexpected errors.")
+    ] = False,
+) -> None:
+    _state["verbose"] = verbose
+
+
+def _output() -> Output:
+    from chassis.console import Output  # noqa: PLC0415 - lazy: keeps --help fast
+
+    return Output()
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", "-s", metavar="KEY=VALUE", help="Answer a question; repeat for several."
+    ),
+]
+
+
+@app.command()
+def new(
+    dest: Annotated[Path, typer.Argument(help="Directory to create; it must not exist or be empty.")],
+    preset: Annotated[
+        str | None, typer.Option(help="Start from a preset (see `chassis presets`).")
+    ] = None,
+    set_: SetOption = None,
+    answers_file: Annotated[
+        Path | None, typer.Option(help="A YAML file of answers, such as another project's.")
+    ] = None,
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Never prompt; use defaults for anything unanswered.")
+    ] = False,
+    template: Annotated[
+        str | None,
+        typer.Option(help="A Copier template as a git URL, repository or bundle; default: bundled."),
+    ] = None,
+    vcs_ref: Annotated[
+        str | None, typer.Option(help="Template version to use; default: the latest.")
+    ] = None,
+    no_git: Annotated[
+        bool, typer.Option("--no-git", help="Do not create a git repository.")
+    ] = False,
+    trust: Annotated[
+        bool, typer.Option("--trust", help="Let a --template run its tasks and migrations.")
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation before writing.")
+    ] = False,
+) -> None:
+    """Create a new project from the template."""
+    from chassis import answers, engine  # noqa: PLC0415 - lazy: keeps --help fast
+
+    out = _output()
+    target = engine.check_target(dest)
+    sets = answers.parse_sets(set_ or [])
+    opened = engine.open_template(template=template, version=vcs_ref)
+    spec = opened.spec
+    interactive = not defaults and _interactive()
+
+    preset_name = preset or (out.choose_preset(spec.presets) if interactive else None)
+    provided: dict[str, Any] = {}
+    if preset_name:
+        chosen = spec.preset(preset_name)
+        if chosen.unavailable:
+            raise ChassisError(
+                f"preset {preset_name!r} is not available in template {opened.version}: "
+                f"{chosen.unavailable}",
+                "choose an available preset (see `chassis presets`)",
+            )
+        provided.update(chosen.answers)
+    if answers_file is not None:
+        provided.update(answers.read_answers_file(answers_file))
+    provided.update(sets)
+    layered_defaults = {**answers.git_defaults(), **answers.user_config_defaults()}
+    context = {"_folder_name": target.name}
+
+    if interactive:
+        final = out.ask(spec, provided, layered_defaults, context)
+        out.summary(final)
+        if not yes and not out.confirm(f"Create {target}?"):
+            out.note("Cancelled: nothing was created.")
+            raise typer.Exit(ExitCode.ERROR)
+    else:
+        final = spec.resolve(provided, defaults=layered_defaults, context=context)
+
+    result = engine.new(
+        template=opened, dest=target, answers=final, commit=not no_git, trust=trust
+    )
+    steps = spec.render(spec.next_steps, {**context, **final})
+    out.created(result, f"cd {dest}\n{steps}")
+
+
+@app.command()
+def update(
+    path: Annotated[Path, typer.Argument(help="The project to update.")] = Path(),
+    to: Annotated[
+        str | None, typer.Option(help="Template version to update to; default: the latest.")
+    ] = None,
+    set_: SetOption = None,
+    conflict: Annotated[
+        ConflictMode,
+        typer.Option(help="Leave conflicts as inline markers, or in .rej files."),
+    ] = ConflictMode.inline,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Change nothing; show what the update would do.")
+    ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    trust: Annotated[
+        bool, typer.Option("--trust", help="Let a custom template run its tasks and migrations.")
+    ] = False,
+) -> None:
+    """Merge later template changes into a project, keeping the team's edits.
+
+    Exits 0 when the merge is clean and 4 when conflicts remain to resolve.
+    """
+    from chassis import answers, engine  # noqa: PLC0415 - lazy: keeps --help fast
+
+    out = _output()
+    result = engine.update(
+        path=path,
+        to=to,
+        overrides=answers.parse_sets(set_ or []),
+        conflict=conflict.value,
+        plan=plan,
+        trust=trust,
+    )
+    if json_:
+        out.json(
+            {
+                "path": str(result.path),
+                "from": result.from_version,
+                "to": result.to_version,
+                "applied": result.applied,
+                "changed_answers": dict(result.changed_answers),
+                "files": [{"path": c.path, "status": c.status} for c in result.changes],
+                "conflicts": result.conflicts,
+            }
+        )
+    else:
+        out.updated(result)
+    if result.conflicts and result.applied:
+        raise typer.Exit(ExitCode.CONFLICTS)
+
+
+@app.command()
+def check(
+    path: Annotated[Path, typer.Argument(help="The project to check.")] = Path(),
+    json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Tell whether a newer template version exists: exit 0 if current, 3 if not."""
+    from chassis import engine  # noqa: PLC0415 - lazy: keeps --help fast
+
+    out = _output()
+    result = engine.check(path=path)
+    if json_:
+        out.json(
+            {
+                "path": str(result.path),
+                "template": result.source,
+                "current": result.current,
+                "latest": result.latest,
+                "up_to_date": result.up_to_date,
+            }
+        )
+    else:
+        out.checked(result)
+    if not result.up_to_date:
+        raise typer.Exit(ExitCode.UPDATE_AVAILABLE)
+
+
+@app.command()
+def presets(
+    template: Annotated[
+        str | None, typer.Option(help="List another template's presets; default: bundled.")
+    ] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the presets as JSON.")] = False,
+) -> None:
+    """List the presets: named sets of answers for common architectures."""
+    from chassis import engine  # noqa: PLC0415 - lazy: keeps --help fast
+
+    out = _output()
+    found = engine.open_template(template=template).spec.presets
+    if json_:
+        out.json(
+            {
+                name: {
+                    "description": p.description,
+                    "available": not p.unavailable,
+                    "unavailable_reason": p.unavailable or None,
+                    "answers": dict(p.answers),
+                }
+                for name, p in found.items()
+            }
+        )
+    else:
+        out.presets(found)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run chassis and exit with its documented exit code."""
+    # SIGTERM takes the same clean-up path as Ctrl-C: no half-written project is left.
+    signal.signal(signal.SIGTERM, _interrupt)
+    code: int
+    try:
+        returned = app(args=argv, prog_name="chassis", standalone_mode=False)
+        code = returned if isinstance(returned, int) else ExitCode.OK
+    except ChassisError as error:
+        _output().error(error)
+        if _state["verbose"]:
+            traceback.print_exc()
+        code = error.exit_code
+    except typer.TyperException as error:  # a usage error: bad option, missing argument
+        ctx = getattr(error, "ctx", None)
+        _output().usage_error(error.format_message(), ctx.command_path if ctx else "chassis")
+        code = error.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        code = ExitCode.INTERRUPTED
+    except Exception as error:
+        _output().err.print(
+            f"[bold red]error:[/] chassis failed unexpectedly: {type(error).__name__}: {error}; "
+            "rerun with --verbose and report the traceback"
+        )
+        if _state["verbose"]:
+            traceback.print_exc()
+        code = ExitCode.ERROR
+    if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
+        _output().interrupted()
+    sys.exit(int(code))

@@ -1,0 +1,216 @@
+"""Everything chassis shows or asks: the only module that imports rich and questionary.
+
+questionary is imported inside the prompting functions, so commands that do
+not prompt (and ``--help``) never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from chassis.answers import Preset, Question, TemplateSpec
+from chassis.engine import CheckResult, NewResult, UpdateResult
+from chassis.errors import ChassisError
+
+__all__ = ["Output"]
+
+_STATUS_STYLE = {
+    "added": "green",
+    "updated": "cyan",
+    "conflict": "bold red",
+    "deleted": "yellow",
+    "kept-deleted": "dim",
+}
+_STATUS_TEXT = {
+    "added": "added",
+    "updated": "merged cleanly",
+    "conflict": "CONFLICT",
+    "deleted": "deleted by the template",
+    "kept-deleted": "kept deleted (you deleted it)",
+}
+
+
+@dataclass
+class Output:
+    """Where chassis writes: results to stdout, errors and progress to stderr."""
+
+    out: Console = field(default_factory=lambda: Console(soft_wrap=True, highlight=False))
+    err: Console = field(
+        default_factory=lambda: Console(stderr=True, soft_wrap=True, highlight=False)
+    )
+
+    # --- errors ------------------------------------------------------------
+
+    def error(self, error: ChassisError) -> None:
+        self.err.print(f"[bold red]error:[/] {escape(str(error))}")
+        for detail in error.details:
+            self.err.print(f"  - {escape(detail)}")
+
+    def usage_error(self, message: str, command: str) -> None:
+        self.err.print(
+            f"[bold red]error:[/] {escape(message)}; run `{escape(command)} --help` for usage"
+        )
+
+    def interrupted(self) -> None:
+        self.err.print("[yellow]interrupted:[/] nothing was changed")
+
+    def note(self, message: str) -> None:
+        self.err.print(message)
+
+    # --- results -----------------------------------------------------------
+
+    def json(self, data: Mapping[str, Any]) -> None:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+    def presets(self, presets: Mapping[str, Preset]) -> None:
+        table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+        table.add_column("preset")
+        table.add_column("description")
+        table.add_column("status")
+        for preset in presets.values():
+            status = f"unavailable: {preset.unavailable}" if preset.unavailable else "available"
+            table.add_row(
+                preset.name,
+                escape(preset.description),
+                f"[dim]{escape(status)}[/]" if preset.unavailable else f"[green]{status}[/]",
+            )
+        self.out.print(table)
+
+    def created(self, result: NewResult, next_steps: str) -> None:
+        self.out.print(
+            f"[green]Created[/] {escape(str(result.path))} "
+            f"from template {escape(result.version)} ({escape(result.source)})"
+        )
+        if result.committed:
+            self.out.print("Initialised a git repository with one commit of the generated files.")
+        if next_steps.strip():
+            self.out.print("\n[bold]Next:[/]")
+            for line in next_steps.strip().splitlines():
+                self.out.print(f"  {escape(line)}")
+
+    def updated(self, result: UpdateResult) -> None:
+        if not result.changes:
+            self.out.print(
+                f"{escape(str(result.path))} is up to date with template {result.to_version}."
+            )
+            return
+        verb = "Would update" if not result.applied else "Updated"
+        self.out.print(
+            f"{verb} {escape(str(result.path))} from template {result.from_version} "
+            f"to {result.to_version}"
+            + (
+                " with " + ", ".join(f"{k}={v}" for k, v in result.changed_answers.items())
+                if result.changed_answers
+                else ""
+            )
+            + ":"
+        )
+        for change in result.changes:
+            style = _STATUS_STYLE[change.status]
+            self.out.print(f"  [{style}]{_STATUS_TEXT[change.status]:<30}[/] {escape(change.path)}")
+        if result.conflicts and result.applied:
+            self.out.print(
+                f"\n[bold red]{len(result.conflicts)} file(s) have conflicts.[/] Resolve the "
+                "markers (<<<<<<< / >>>>>>>), then commit. `git diff` shows every change."
+            )
+        elif result.applied:
+            self.out.print("\nReview with `git diff`, then commit.")
+
+    def checked(self, result: CheckResult) -> None:
+        if result.up_to_date:
+            self.out.print(f"Up to date: template {result.current} is the latest.")
+        else:
+            self.out.print(
+                f"[yellow]Update available:[/] template {result.current} -> {result.latest}. "
+                "Run `chassis update`."
+            )
+
+    # --- prompts -----------------------------------------------------------
+
+    def choose_preset(self, presets: Mapping[str, Preset]) -> str | None:
+        import questionary  # noqa: PLC0415 - lazy: only prompting pays for it
+
+        choices = [questionary.Choice("none: answer every question", value="")]
+        choices += [
+            questionary.Choice(
+                f"{p.name}: {p.description}", value=p.name, disabled=p.unavailable or None
+            )
+            for p in presets.values()
+        ]
+        picked: str = questionary.select("Start from a preset?", choices=choices).unsafe_ask()
+        return picked or None
+
+    def ask(
+        self,
+        spec: TemplateSpec,
+        provided: Mapping[str, Any],
+        defaults: Mapping[str, Any],
+        context: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Prompt for every question not in ``provided``, then validate them all together."""
+        answers: dict[str, Any] = {}
+        for question in spec.questions:
+            scope = {**context, **answers}
+            if not spec.asked(question, scope):
+                continue
+            if question.name in provided:
+                answers[question.name] = provided[question.name]
+                continue
+            answers[question.name] = self._ask_one(spec, question, defaults, scope)
+        return spec.resolve(answers, context=context)
+
+    def _ask_one(
+        self,
+        spec: TemplateSpec,
+        question: Question,
+        defaults: Mapping[str, Any],
+        scope: Mapping[str, Any],
+    ) -> Any:
+        import questionary  # noqa: PLC0415 - lazy: only prompting pays for it
+
+        if question.help:
+            self.err.print(f"\n[dim]{escape(question.help)}[/]")
+        default = spec.pick(question, {}, defaults, scope)
+        if question.choices:
+            offered = spec.choices(question, scope)
+            enabled = [c.value for c in offered if not c.disabled]
+            choices = [
+                questionary.Choice(c.label, value=c.value, disabled=c.disabled or None)
+                for c in offered
+            ]
+            return questionary.select(
+                question.name,
+                choices=choices,
+                default=default if default in enabled else (enabled[0] if enabled else None),
+            ).unsafe_ask()
+        if question.type == "bool":
+            return questionary.confirm(question.name, default=bool(question.cast(default))).unsafe_ask()
+
+        def validate(text: str) -> bool | str:
+            _, problem = spec.check(question, text, scope)
+            return problem or True
+
+        return questionary.text(
+            question.name, default=str(default or ""), validate=validate
+        ).unsafe_ask()
+
+    def summary(self, answers: Mapping[str, Any]) -> None:
+        table = Table(title="The new project", box=None, show_header=False, pad_edge=False)
+        table.add_column(style="bold")
+        table.add_column()
+        for key, value in answers.items():
+            table.add_row(key, escape(str(value)))
+        self.err.print(table)
+
+    def confirm(self, message: str) -> bool:
+        import questionary  # noqa: PLC0415 - lazy: only prompting pays for it
+
+        return bool(questionary.confirm(message, default=True).unsafe_ask())

@@ -1,0 +1,563 @@
+"""``new``, ``update`` and ``check`` as plain functions that return data.
+
+This is the only module that imports Copier, and only its public API
+(``run_copy``, ``run_update``, ``Settings``, ``copier.errors``), imported
+inside the functions that need it so that ``chassis --help`` never pays for it.
+
+Safety rules, each from DESIGN.md:
+
+* ``new`` renders into a temporary directory beside the target and moves it
+  into place at the end, so a failure or Ctrl-C leaves no half project.
+* ``update`` never runs Copier in the team's tree. It refuses a dirty tree,
+  runs ``copier update`` in a throwaway clone, and copies the result back
+  with signals held off; if anything fails, every touched file is restored
+  from HEAD, which is exact because the tree was clean.
+* Copier always gets an explicit ``Settings()``, so a user's own Copier
+  settings file cannot silently change answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from packaging.version import Version
+
+from chassis import answers as answers_
+from chassis import git, sources
+from chassis.errors import (
+    ChassisError,
+    DirtyTreeError,
+    GitError,
+    InvalidTargetError,
+    NotAProjectError,
+    TemplateError,
+    UpdateInProgressError,
+)
+
+__all__ = [
+    "ANSWERS_FILE",
+    "CheckResult",
+    "FileChange",
+    "NewResult",
+    "OpenTemplate",
+    "Project",
+    "UpdateResult",
+    "check",
+    "check_target",
+    "new",
+    "open_template",
+    "read_project",
+    "update",
+]
+
+ANSWERS_FILE = ".copier-answers.yml"
+Conflict = Literal["inline", "rej"]
+Status = Literal["added", "updated", "conflict", "deleted", "kept-deleted"]
+
+
+@dataclass(frozen=True)
+class OpenTemplate:
+    """A template source at one version, with its questions and presets."""
+
+    source: sources.TemplateSource
+    version: str
+    spec: answers_.TemplateSpec
+
+
+@dataclass(frozen=True)
+class NewResult:
+    path: Path
+    version: str
+    source: str
+    answers: Mapping[str, Any]
+    committed: bool
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """What an update does to one file, relative to the project root."""
+
+    path: str
+    status: Status
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    path: Path
+    from_version: str
+    to_version: str
+    changes: tuple[FileChange, ...] = ()
+    applied: bool = False
+    changed_answers: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def conflicts(self) -> list[str]:
+        return [c.path for c in self.changes if c.status == "conflict"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    path: Path
+    source: str
+    current: str
+    latest: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return Version(self.current) >= Version(self.latest)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A generated project: where it is and what its answers file records."""
+
+    path: Path
+    answers: Mapping[str, Any]
+
+    @property
+    def src_path(self) -> str:
+        return str(self.answers["_src_path"])
+
+    @property
+    def version(self) -> str:
+        return str(self.answers["_commit"])
+
+    @property
+    def stored_answers(self) -> dict[str, Any]:
+        return {k: v for k, v in self.answers.items() if not k.startswith("_")}
+
+
+# --- opening templates -------------------------------------------------------
+
+
+def open_template(*, template: str | None = None, version: str | None = None) -> OpenTemplate:
+    """The bundled template, or ``template``, at ``version`` (default: its latest)."""
+    source = sources.from_spec(template) if template else sources.bundled()
+    chosen = source.require(version) if version else source.latest
+    with sources.checkout(source, chosen) as folder:
+        spec = answers_.load_spec(folder)
+    return OpenTemplate(source, chosen, spec)
+
+
+# --- new ---------------------------------------------------------------------
+
+
+def check_target(dest: Path) -> Path:
+    """Fail unless ``dest`` can receive a new project; return it made absolute."""
+    dest = Path(os.path.abspath(dest.expanduser()))
+    if dest.is_file():
+        raise InvalidTargetError(f"{dest} is a file", "choose a directory name for the new project")
+    if dest.is_dir() and any(dest.iterdir()):
+        raise InvalidTargetError(
+            f"{dest} already exists and is not empty",
+            "choose a new directory name, or use `chassis update` inside an existing project",
+        )
+    parent = dest.parent
+    if not parent.is_dir():
+        raise InvalidTargetError(
+            f"the parent directory {parent} does not exist", f"create it first: mkdir -p {parent}"
+        )
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InvalidTargetError(
+            f"cannot write to {parent}", "choose a directory you can write to, or fix its permissions"
+        )
+    return dest
+
+
+def new(
+    *,
+    template: OpenTemplate,
+    dest: Path,
+    answers: Mapping[str, Any],
+    commit: bool = True,
+    trust: bool = False,
+) -> NewResult:
+    """Render ``template`` with ``answers`` into the new directory ``dest``."""
+    dest = check_target(dest)
+    staging_root = Path(tempfile.mkdtemp(prefix=f".{dest.name}.chassis-", dir=dest.parent))
+    try:
+        stage = staging_root / dest.name
+        _run_copy(template, stage, answers, trust=trust)
+        if commit:
+            git.init(stage)
+            git.commit_all(
+                stage,
+                f"Generate {answers.get('project_name', dest.name)} from chassis template "
+                f"{template.version}",
+                name=str(answers.get("author_name", "")),
+                email=str(answers.get("author_email", "")),
+            )
+        _move_into_place(stage, dest)
+    finally:
+        shutil.rmtree(staging_root, ignore_errors=True)
+    return NewResult(dest, template.version, template.source.url, dict(answers), commit)
+
+
+def _move_into_place(stage: Path, dest: Path) -> None:
+    if not dest.exists():
+        stage.rename(dest)  # atomic: the project appears whole or not at all
+        return
+    # An existing empty directory (perhaps the shell's working directory): fill it.
+    moved: list[Path] = []
+    try:
+        for entry in sorted(stage.iterdir()):
+            target = dest / entry.name
+            entry.rename(target)
+            moved.append(target)
+    except BaseException:
+        for target in moved:
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def _copier_errors(source: str) -> Iterator[None]:
+    """Turn Copier's failures into ChassisErrors that say what to do."""
+    from copier import errors as copier_errors  # noqa: PLC0415 - lazy: keeps --help fast
+
+    try:
+        yield
+    except copier_errors.UnsafeTemplateError as error:
+        raise TemplateError(
+            f"template {source} uses features that run code on your machine "
+            f"({_first_line(error)})",
+            "pass --trust if you trust this template",
+        ) from error
+    except copier_errors.TaskError as error:
+        raise TemplateError(
+            f"a task of template {source} failed: {error.cmd!s} (exit {error.returncode})",
+            "fix the task or its cause, then run chassis again",
+        ) from error
+    except (copier_errors.CopierError, ValueError) as error:
+        raise TemplateError(
+            f"Copier could not use template {source}: {_first_line(error)}",
+            "check the template and your answers; --verbose shows details",
+        ) from error
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _run_copy(
+    template: OpenTemplate,
+    stage: Path,
+    answers: Mapping[str, Any],
+    *,
+    trust: bool,
+    version: str | None = None,
+    skip_tasks: bool = False,
+) -> None:
+    from copier import Settings, run_copy  # noqa: PLC0415 - lazy: keeps --help fast
+
+    with _copier_errors(template.source.url):
+        run_copy(
+            template.source.url,
+            stage,
+            data=dict(answers),
+            vcs_ref=version or template.version,
+            settings=Settings(),
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            unsafe=trust or template.source.trusted,
+            skip_tasks=skip_tasks,
+        )
+
+
+# --- reading projects -------------------------------------------------------
+
+
+def read_project(path: Path) -> Project:
+    """The project at ``path``, or a NotAProjectError saying why it is not one."""
+    path = Path(os.path.abspath(path.expanduser()))
+    if not path.is_dir():
+        raise NotAProjectError(
+            f"{path} is not a directory", "run the command in, or pass, a generated project's root"
+        )
+    answers_file = path / ANSWERS_FILE
+    if not answers_file.is_file():
+        raise NotAProjectError(
+            f"{path} has no {ANSWERS_FILE}, so chassis did not generate it",
+            "run the command in a generated project's root, or create one with `chassis new`",
+        )
+    try:
+        recorded = answers_.read_project_answers(answers_file)
+    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same advice
+        raise NotAProjectError(
+            f"{answers_file} cannot be read ({_first_line(error)})",
+            f"restore it from git: git checkout HEAD -- {ANSWERS_FILE}",
+        ) from error
+    for key in ("_src_path", "_commit"):
+        if not isinstance(recorded.get(key), str) or not recorded[key]:
+            raise NotAProjectError(
+                f"{answers_file} records no {key}, so its template version is unknown",
+                f"restore it from git history (git log -p -- {ANSWERS_FILE})",
+            )
+    return Project(path, recorded)
+
+
+def _source_for(project: Project) -> sources.TemplateSource:
+    source = sources.from_recorded(project.src_path)
+    if project.version not in source.versions:
+        fix = (
+            "upgrade chassis: this project was generated by a newer version"
+            if source.bundled
+            else "check that the template source still has that tag"
+        )
+        raise TemplateError(
+            f"the project records template version {project.version}, "
+            f"which {project.src_path} does not have (it has {', '.join(source.versions)})",
+            fix,
+        )
+    return source
+
+
+# --- check -------------------------------------------------------------------
+
+
+def check(*, path: Path) -> CheckResult:
+    """The project's template version and the newest one its source has."""
+    project = read_project(path)
+    source = _source_for(project)
+    return CheckResult(project.path, project.src_path, project.version, source.latest)
+
+
+# --- update ------------------------------------------------------------------
+
+
+def update(
+    *,
+    path: Path,
+    to: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    conflict: Conflict = "inline",
+    plan: bool = False,
+    trust: bool = False,
+) -> UpdateResult:
+    """Merge the template's changes (and changed answers) into the project at ``path``."""
+    project = read_project(path)
+    root = _git_root(project.path)
+    source = _source_for(project)
+    target = source.require(to) if to else source.latest
+    if Version(target) < Version(project.version):
+        raise ChassisError(
+            f"cannot update from template {project.version} back to {target}",
+            "pass a --to version newer than the project's, or revert with git",
+        )
+    dirty = git.dirty_files(project.path)
+    if dirty:
+        raise DirtyTreeError(project.path, dirty)
+    template = OpenTemplate(source, target, answers_.TemplateSpec(()))
+    changed: dict[str, Any] = {}
+    if overrides:
+        with sources.checkout(source, target) as folder:
+            spec = answers_.load_spec(folder)
+        stored = {k: v for k, v in project.stored_answers.items() if k in spec.names}
+        resolved = spec.resolve(
+            {**stored, **overrides}, context={"_folder_name": project.path.name}
+        )
+        changed = {k: resolved[k] for k in overrides if resolved[k] != stored.get(k)}
+        template = OpenTemplate(source, target, spec)
+    if target == project.version and not changed:
+        return UpdateResult(project.path, project.version, target, applied=not plan)
+
+    relpath = project.path.relative_to(root)
+    with _update_lock(root, project.path), tempfile.TemporaryDirectory(prefix="chassis-") as tmp:
+        clone = Path(tmp) / "work"
+        git.clone(root, clone)
+        work = clone / relpath
+        _run_update(template, work, changed, conflict=conflict, trust=trust)
+        changes = _changes(clone, relpath, conflict, original=project.path)
+        if plan:
+            changes += _kept_deleted(template, project, changed, Path(tmp), trust=trust)
+        else:
+            _apply(work, project.path, changes)
+    ordered = tuple(sorted(changes, key=lambda c: c.path))
+    return UpdateResult(project.path, project.version, target, ordered, not plan, changed)
+
+
+def _git_root(path: Path) -> Path:
+    root = git.toplevel(path)
+    if root is None:
+        raise GitError(
+            f"{path} is not inside a git repository",
+            "run `git init && git add -A && git commit -m 'Initial commit'` first: "
+            "chassis update merges against your committed files",
+        )
+    if not git.has_commits(root):
+        raise GitError(
+            f"the git repository at {root} has no commits",
+            "commit the project first: chassis update merges against your committed files",
+        )
+    return root
+
+
+@contextlib.contextmanager
+def _update_lock(root: Path, project: Path) -> Iterator[None]:
+    git_dir = Path(git.run("rev-parse", "--absolute-git-dir", cwd=root).strip())
+    lock = git_dir / "chassis-update.lock"
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        raise UpdateInProgressError(project, lock) from None
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _run_update(
+    template: OpenTemplate,
+    work: Path,
+    changed: Mapping[str, Any],
+    *,
+    conflict: Conflict,
+    trust: bool,
+) -> None:
+    from copier import Settings, run_update  # noqa: PLC0415 - lazy: keeps --help fast
+
+    with _copier_errors(template.source.url):
+        run_update(
+            work,
+            data=dict(changed),
+            vcs_ref=template.version,
+            settings=Settings(),
+            defaults=True,
+            overwrite=True,
+            skip_answered=True,
+            quiet=True,
+            conflict=conflict,
+            unsafe=trust or template.source.trusted,
+        )
+
+
+def _changes(
+    clone: Path, relpath: Path, conflict: Conflict, *, original: Path
+) -> list[FileChange]:
+    """Classify every file the update changed in the clone, relative to the project.
+
+    ``original`` is the project itself, whose clean tree holds each file as it was.
+    """
+    prefix = "" if str(relpath) == "." else f"{relpath.as_posix()}/"
+    out = git.run(
+        "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", ".",
+        cwd=clone / relpath,
+    )
+    entries = [e for e in out.split("\0") if e]
+    rejected = {e[3:].removesuffix(".rej") for e in entries if e[3:].endswith(".rej")}
+    changes: list[FileChange] = []
+    for entry in entries:
+        code, name = entry[:2], entry[3:]
+        rel = name.removeprefix(prefix)
+        status: Status
+        if "U" in code or code in {"AA", "DD"} or name in rejected:
+            status = "conflict"
+        elif code == "??" or "A" in code:
+            status = "added"
+        elif "D" in code:
+            status = "deleted"
+        elif conflict == "inline" and _new_markers(original / rel, clone / name):
+            status = "conflict"
+        else:
+            status = "updated"
+        changes.append(FileChange(rel, status))
+    return changes
+
+
+_MARKERS = (b"<<<<<<< ", b">>>>>>> ")
+
+
+def _count_markers(data: bytes) -> int:
+    return sum(1 for line in data.splitlines() if line.startswith(_MARKERS))
+
+
+def _new_markers(before: Path, after: Path) -> bool:
+    """Whether the update left conflict markers that the file did not have before."""
+    if not after.is_file():
+        return False
+    had = _count_markers(before.read_bytes()) if before.is_file() else 0
+    return _count_markers(after.read_bytes()) > had
+
+
+def _kept_deleted(
+    template: OpenTemplate,
+    project: Project,
+    changed: Mapping[str, Any],
+    tmp: Path,
+    *,
+    trust: bool,
+) -> list[FileChange]:
+    """Files the template changes that the team deleted: the update leaves them deleted."""
+    old, new = tmp / "old" / project.path.name, tmp / "new" / project.path.name
+    stored = project.stored_answers
+    _run_copy(template, old, stored, trust=trust, version=project.version, skip_tasks=True)
+    _run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
+    kept: list[FileChange] = []
+    for file in sorted(p for p in new.rglob("*") if p.is_file()):
+        rel = file.relative_to(new)
+        before = old / rel
+        if rel.parts[0] == ".git" or (project.path / rel).exists() or not before.is_file():
+            continue
+        if before.read_bytes() != file.read_bytes():
+            kept.append(FileChange(rel.as_posix(), "kept-deleted"))
+    return kept
+
+
+def _apply(work: Path, project: Path, changes: list[FileChange]) -> None:
+    """Copy the updated files into the project, all of them or none."""
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    touched: list[FileChange] = []
+    try:
+        try:
+            for change in changes:
+                touched.append(change)
+                target = project / change.path
+                if change.status == "deleted":
+                    target.unlink(missing_ok=True)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(work / change.path, target, follow_symlinks=False)
+        finally:
+            # A Ctrl-C that arrived while signals were held is raised here.
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+        try:
+            _restore(project, touched)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        raise
+
+
+def _restore(project: Path, touched: list[FileChange]) -> None:
+    """Put back every touched file as HEAD has it; remove the ones HEAD lacks."""
+    paths = [c.path for c in touched]
+    tracked = git.run("ls-files", "-z", "--", *paths, cwd=project).split("\0") if paths else []
+    tracked = [name for name in tracked if name]
+    if tracked:
+        git.run("checkout", "HEAD", "--", *tracked, cwd=project)
+    for change in touched:
+        if change.path not in tracked:
+            target = project / change.path
+            target.unlink(missing_ok=True)
+            for parent in target.relative_to(project).parents:
+                folder = project / parent
+                if folder == project or any(folder.iterdir()):
+                    break
+                folder.rmdir()

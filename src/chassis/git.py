@@ -1,0 +1,100 @@
+"""The few git operations chassis needs, as plain functions over subprocess.
+
+Why not a git library: chassis needs a dozen porcelain commands with their
+exact, documented output, and Copier already shells out to the same git.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from chassis.errors import GitError
+
+__all__ = [
+    "clone",
+    "commit_all",
+    "config_value",
+    "dirty_files",
+    "has_commits",
+    "init",
+    "run",
+    "toplevel",
+    "version_tags",
+]
+
+
+def run(*args: str, cwd: Path | None = None, check: bool = True) -> str:
+    """Run git and return its stdout; a failure becomes a GitError naming the command."""
+    if shutil.which("git") is None:
+        raise GitError("git is not installed or not on PATH", "install git and run chassis again")
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if check and done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()
+        reason = detail[-1] if detail else f"exit code {done.returncode}"
+        raise GitError(f"`git {' '.join(args)}` failed: {reason}", "fix the git problem above and retry")
+    return done.stdout
+
+
+def config_value(key: str, cwd: Path | None = None) -> str | None:
+    """The value git config gives for ``key``, or None when unset."""
+    value = run("config", "--get", key, cwd=cwd, check=False).strip()
+    return value or None
+
+
+def toplevel(path: Path) -> Path | None:
+    """The root of the work tree that contains ``path``, or None outside a repository."""
+    done = run("rev-parse", "--show-toplevel", cwd=path, check=False).strip()
+    return Path(done) if done else None
+
+
+def has_commits(repo: Path) -> bool:
+    return bool(run("rev-parse", "--verify", "--quiet", "HEAD", cwd=repo, check=False).strip())
+
+
+def dirty_files(path: Path) -> list[str]:
+    """Files under ``path`` that differ from HEAD, including untracked ones."""
+    out = run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ".", cwd=path)
+    entries = out.split("\0")
+    names: list[str] = []
+    skip = False
+    for entry in entries:
+        if skip:  # the source path of a rename
+            skip = False
+            continue
+        if not entry:
+            continue
+        names.append(entry[3:])
+        skip = entry[0] in "RC"
+    return names
+
+
+def init(path: Path) -> None:
+    branch = config_value("init.defaultBranch") or "main"
+    run("init", "--quiet", f"--initial-branch={branch}", cwd=path)
+
+
+def commit_all(path: Path, message: str, *, name: str, email: str) -> None:
+    """Commit everything in ``path``; ``name``/``email`` are used only if git has no identity."""
+    identity: list[str] = []
+    if config_value("user.name", cwd=path) is None:
+        identity += ["-c", f"user.name={name or 'chassis'}"]
+    if config_value("user.email", cwd=path) is None:
+        identity += ["-c", f"user.email={email or 'chassis@invalid'}"]
+    run("add", "--all", cwd=path)
+    # The user's commit hooks are for their own changes, not for a generated first commit.
+    run(*identity, "commit", "--quiet", "--no-verify", "-m", message, cwd=path)
+
+
+def clone(source: Path, dest: Path) -> None:
+    # A throwaway clone may borrow the objects of its source: it never outlives it.
+    run("clone", "--quiet", "--shared", str(source), str(dest))
+
+
+def version_tags(source: str) -> list[str]:
+    """Names of every tag of a git source (a path, a URL or a bundle)."""
+    out = run("ls-remote", "--tags", "--refs", source)
+    return [line.split("refs/tags/", 1)[1] for line in out.splitlines() if "refs/tags/" in line]

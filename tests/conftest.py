@@ -1,0 +1,174 @@
+"""Isolation for every test, and helpers that build throwaway templates and run the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from chassis.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the whole session, so the development bundle is built once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def _isolate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_cache: Path
+) -> Iterator[None]:
+    """A private HOME, git identity and Copier settings for each test."""
+    home = tmp_path / "home"
+    home.mkdir()
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Test Lead\n\temail = lead@example.com\n"
+        "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
+    )
+    copier_settings = home / "copier-settings.yml"
+    copier_settings.write_text("")
+    for name in list(os.environ):
+        if name.startswith(("GIT_", "COPIER_", "XDG_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(copier_settings))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared_cache))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    yield
+
+
+@dataclass(frozen=True)
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run ``chassis ARGS`` in-process, as the console script would."""
+
+    def run(*args: str | Path) -> Result:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exited:
+            main([str(a) for a in args])
+        captured = capsys.readouterr()
+        code = exited.value.code
+        return Result(code if isinstance(code, int) else 1, captured.out, captured.err)
+
+    return run
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def write_tree(root: Path, files: Mapping[str, str | None]) -> None:
+    """Write ``files`` under ``root``; a value of None deletes that file."""
+    for name, content in files.items():
+        path = root / name
+        if content is None:
+            path.unlink()
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(content))
+
+
+def commit_all(repo: Path, message: str = "change") -> None:
+    git("add", "--all", cwd=repo)
+    git("commit", "--quiet", "-m", message, cwd=repo)
+
+
+# A tiny template in the same shape as the bundled one: settings, then questions.
+TINY_COPIER_YML = """\
+_subdirectory: project
+_templates_suffix: .jinja
+_answers_file: .copier-answers.yml
+
+project_name:
+  type: str
+  default: "{{ _folder_name }}"
+greeting:
+  type: str
+  default: hello
+  choices: [hello, hi]
+"""
+
+TINY_V1 = {
+    "copier.yml": TINY_COPIER_YML,
+    "project/{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml }}",
+    "project/README.md.jinja": """\
+        # {{ project_name }}
+
+        Intro from the template.
+
+        ## Usage
+
+        Say {{ greeting }}.
+        """,
+    "project/config.toml": "[service]\nport = 8000\ntimeout = 5\n",
+    "project/optional.txt": "an optional file\n",
+}
+
+
+@pytest.fixture
+def template_repo(tmp_path: Path) -> Path:
+    """A git template repository tagged 1.0.0."""
+    repo = tmp_path / "template"
+    repo.mkdir()
+    git("init", "--quiet", cwd=repo)
+    write_tree(repo, TINY_V1)
+    commit_all(repo, "v1")
+    git("tag", "1.0.0", cwd=repo)
+    return repo
+
+
+def release(repo: Path, version: str, files: Mapping[str, str | None]) -> None:
+    """Commit ``files`` to a template repository and tag the result ``version``."""
+    write_tree(repo, files)
+    commit_all(repo, version)
+    git("tag", version, cwd=repo)
+
+
+def answers_of(project: Path) -> dict[str, object]:
+    data = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (outside .git) with its bytes."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def chassis_subprocess(*args: str, cwd: Path, **kwargs: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-m", "chassis", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )

@@ -1,0 +1,334 @@
+"""`chassis update` and `chassis check` on a custom --template git repository, v1 -> v2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Result, answers_of, commit_all, git, release, snapshot, write_tree
+
+from chassis import engine
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def project(cli: Cli, template_repo: Path) -> Path:
+    result = cli("new", "proj", "--template", template_repo, "--defaults")
+    assert result.exit_code == 0, result.stderr
+    return Path("proj").resolve()
+
+
+def test_new_records_a_versioned_git_source(project: Path, template_repo: Path) -> None:
+    answers = answers_of(project)
+
+    assert answers["_src_path"] == str(template_repo)
+    assert answers["_commit"] == "1.0.0"
+    assert git("log", "--format=%s", cwd=project).splitlines() == [
+        "Generate proj from chassis template 1.0.0"
+    ]
+
+
+def test_check_reports_a_newer_version_with_exit_3(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    assert cli("check", project).exit_code == 0
+
+    release(template_repo, "1.1.0", {"project/config.toml": "[service]\nport = 8080\n"})
+    result = cli("check", project, "--json")
+
+    assert result.exit_code == 3
+    assert json.loads(result.stdout) == {
+        "path": str(project),
+        "template": str(template_repo),
+        "current": "1.0.0",
+        "latest": "1.1.0",
+        "up_to_date": False,
+    }
+
+
+def test_update_keeps_team_edits_and_merges_template_changes(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    # The team edits the README's usage section, a setting, adds a module and
+    # deletes an optional file.
+    readme = (project / "README.md").read_text()
+    write_tree(
+        project,
+        {
+            "README.md": readme.replace("Say hello.", "Say hello, then run `make demo`."),
+            "config.toml": "[service]\nport = 8000\ntimeout = 30\n",
+            "src/billing.py": "RATE = 3\n",
+            "optional.txt": None,
+        },
+    )
+    commit_all(project, "team work")
+    # The template fixes the intro, adds a file, and changes the optional file.
+    release(
+        template_repo,
+        "2.0.0",
+        {
+            "project/README.md.jinja": (template_repo / "project/README.md.jinja")
+            .read_text()
+            .replace("Intro from the template.", "A better intro from the template."),
+            "project/CONTRIBUTING.md": "Be kind.\n",
+            "project/optional.txt": "an optional file, improved\n",
+        },
+    )
+
+    result = cli("update", project)
+
+    assert result.exit_code == 0, result.stderr
+    readme = (project / "README.md").read_text()
+    assert "A better intro from the template." in readme
+    assert "Say hello, then run `make demo`." in readme
+    assert (project / "config.toml").read_text() == "[service]\nport = 8000\ntimeout = 30\n"
+    assert (project / "src/billing.py").read_text() == "RATE = 3\n"
+    assert (project / "CONTRIBUTING.md").read_text() == "Be kind.\n"
+    assert not (project / "optional.txt").exists()
+    assert answers_of(project)["_commit"] == "2.0.0"
+    assert "merged cleanly" in result.stdout
+    assert "README.md" in result.stdout
+
+
+def test_conflicts_are_left_as_markers_listed_and_exit_4(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    write_tree(project, {"config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
+    commit_all(project)
+    release(template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"})
+
+    result = cli("update", project, "--json")
+
+    assert result.exit_code == 4
+    report = json.loads(result.stdout)
+    assert report["conflicts"] == ["config.toml"]
+    assert {"path": "config.toml", "status": "conflict"} in report["files"]
+    merged = (project / "config.toml").read_text()
+    assert "<<<<<<< " in merged
+    assert "port = 9000" in merged
+    assert "port = 8080" in merged
+
+
+def test_conflicts_can_go_to_rej_files(cli: Cli, project: Path, template_repo: Path) -> None:
+    write_tree(project, {"config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
+    commit_all(project)
+    release(template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"})
+
+    result = cli("update", project, "--conflict", "rej")
+
+    assert result.exit_code == 4
+    # Copier's rej mode writes the template's side and keeps the team's hunk beside it.
+    assert "+port = 9000" in (project / "config.toml.rej").read_text()
+    assert "port = 8080" in (project / "config.toml").read_text()
+    assert "CONFLICT" in result.stdout
+
+
+def test_a_dirty_tree_is_refused_naming_the_files_and_nothing_changes(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    release(template_repo, "2.0.0", {"project/CONTRIBUTING.md": "Be kind.\n"})
+    (project / "README.md").write_text("edited, not committed\n")
+    (project / "notes.txt").write_text("untracked\n")
+    before = snapshot(project)
+
+    result = cli("update", project)
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: {project} has uncommitted changes (README.md, notes.txt); "
+        "commit or stash them first, so the update can be reviewed and undone"
+    )
+    assert snapshot(project) == before
+
+
+def test_plan_changes_nothing_and_reports_every_file(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    write_tree(project, {"optional.txt": None, "config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
+    commit_all(project)
+    release(
+        template_repo,
+        "2.0.0",
+        {
+            "project/CONTRIBUTING.md": "Be kind.\n",
+            "project/optional.txt": "improved\n",
+            "project/config.toml": "[service]\nport = 8080\ntimeout = 5\n",
+            "project/README.md.jinja": "# {{ project_name }}\n\nRewritten.\n",
+        },
+    )
+    before = snapshot(project)
+
+    result = cli("update", project, "--plan", "--json")
+
+    assert result.exit_code == 0
+    assert snapshot(project) == before
+    assert git("status", "--porcelain", cwd=project) == ""
+    report = json.loads(result.stdout)
+    assert report["applied"] is False
+    assert {f["path"]: f["status"] for f in report["files"]} == {
+        ".copier-answers.yml": "updated",
+        "CONTRIBUTING.md": "added",
+        "README.md": "updated",
+        "config.toml": "conflict",
+        "optional.txt": "kept-deleted",
+    }
+
+
+def test_template_deletions_are_applied(cli: Cli, project: Path, template_repo: Path) -> None:
+    release(template_repo, "2.0.0", {"project/optional.txt": None})
+
+    result = cli("update", project)
+
+    assert result.exit_code == 0
+    assert not (project / "optional.txt").exists()
+    assert "deleted by the template" in result.stdout
+
+
+def test_set_changes_an_answer_and_rerenders(cli: Cli, project: Path) -> None:
+    result = cli("update", project, "--set", "greeting=hi")
+
+    assert result.exit_code == 0, result.stderr
+    assert "Say hi." in (project / "README.md").read_text()
+    assert answers_of(project)["greeting"] == "hi"
+    assert answers_of(project)["_commit"] == "1.0.0"
+
+
+def test_set_with_an_invalid_value_changes_nothing(cli: Cli, project: Path) -> None:
+    before = snapshot(project)
+
+    result = cli("update", project, "--set", "greeting=yo")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: invalid answer greeting: 'yo' is not one of hello, hi; "
+        "fix it with --set KEY=VALUE or an answers file"
+    )
+    assert snapshot(project) == before
+
+
+def test_nothing_to_do_when_current(cli: Cli, project: Path) -> None:
+    result = cli("update", project)
+
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"{project} is up to date with template 1.0.0."
+
+
+def test_a_failing_template_task_leaves_the_tree_exactly_as_it_was(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    (project / "notes.local").write_text("ignored scratch file\n")
+    write_tree(project, {".gitignore": "*.local\n"})
+    commit_all(project)
+    copier_yml = (template_repo / "copier.yml").read_text()
+    release(
+        template_repo,
+        "2.0.0",
+        {
+            "copier.yml": copier_yml + '_tasks:\n  - "echo half >> README.md && exit 3"\n',
+            "project/CONTRIBUTING.md": "Be kind.\n",
+        },
+    )
+    before = snapshot(project)
+
+    result = cli("update", project, "--trust")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: a task of template")
+    assert snapshot(project) == before
+    assert git("status", "--porcelain", "--ignored", cwd=project) == "!! notes.local\n"
+
+
+def test_untrusted_template_tasks_need_trust(cli: Cli, project: Path, template_repo: Path) -> None:
+    copier_yml = (template_repo / "copier.yml").read_text()
+    release(template_repo, "2.0.0", {"copier.yml": copier_yml + "_tasks:\n  - touch pwned\n"})
+    before = snapshot(project)
+
+    result = cli("update", project)
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith("pass --trust if you trust this template")
+    assert snapshot(project) == before
+
+
+def test_an_interrupted_apply_restores_every_file(
+    cli: Cli, project: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release(
+        template_repo,
+        "2.0.0",
+        {"project/CONTRIBUTING.md": "Be kind.\n", "project/config.toml": "[service]\nport = 1\n"},
+    )
+    before = snapshot(project)
+    copies = []
+    real_copy = shutil.copy2
+
+    def copy_then_interrupt(src: Path, dst: Path, **kwargs: bool) -> object:
+        copies.append(dst)
+        if len(copies) == 2:
+            raise KeyboardInterrupt
+        return real_copy(src, dst, **kwargs)
+
+    monkeypatch.setattr(engine.shutil, "copy2", copy_then_interrupt)
+
+    result = cli("update", project)
+
+    assert result.exit_code == 130
+    assert "interrupted" in result.stderr
+    assert snapshot(project) == before
+    assert git("status", "--porcelain", cwd=project) == ""
+
+
+def test_a_second_update_at_once_is_refused(cli: Cli, project: Path, template_repo: Path) -> None:
+    release(template_repo, "2.0.0", {"project/CONTRIBUTING.md": "Be kind.\n"})
+    lock = project / ".git" / "chassis-update.lock"
+    lock.write_text("12345")
+
+    result = cli("update", project)
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: another chassis update is running in {project}; "
+        f"wait for it to finish (if none is running, delete {lock})"
+    )
+    assert answers_of(project)["_commit"] == "1.0.0"
+
+
+def test_update_to_a_chosen_version(cli: Cli, project: Path, template_repo: Path) -> None:
+    release(template_repo, "1.1.0", {"project/CONTRIBUTING.md": "v1.1\n"})
+    release(template_repo, "2.0.0", {"project/CONTRIBUTING.md": "v2\n"})
+
+    assert cli("update", project, "--to", "1.1.0").exit_code == 0
+    assert (project / "CONTRIBUTING.md").read_text() == "v1.1\n"
+
+    unknown = cli("update", project, "--to", "9.9.9")
+    assert unknown.exit_code == 2
+    assert unknown.stderr.strip() == (
+        f"error: template version '9.9.9' does not exist in {template_repo}; "
+        "choose one of: 1.0.0, 1.1.0, 2.0.0"
+    )
+
+
+def test_a_project_in_a_subdirectory_of_a_repository(
+    cli: Cli, template_repo: Path, tmp_path: Path
+) -> None:
+    mono = tmp_path / "mono"
+    (mono / "services").mkdir(parents=True)
+    git("init", "--quiet", cwd=mono)
+    write_tree(mono, {"other/keep.txt": "another team's code\n"})
+    api = mono / "services" / "api"
+    created = cli("new", api, "--template", template_repo, "--defaults", "--no-git")
+    assert created.exit_code == 0, created.stderr
+    assert not (api / ".git").exists()
+    commit_all(mono, "monorepo")
+    release(template_repo, "2.0.0", {"project/CONTRIBUTING.md": "Be kind.\n"})
+
+    result = cli("update", api)
+
+    assert result.exit_code == 0, result.stderr
+    assert (api / "CONTRIBUTING.md").read_text() == "Be kind.\n"
+    assert not (mono / "CONTRIBUTING.md").exists()
+    assert (mono / "other/keep.txt").read_text() == "another team's code\n"
