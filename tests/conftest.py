@@ -9,6 +9,7 @@ import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -37,7 +38,7 @@ def _isolate(
         "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
     )
     copier_settings = home / "copier-settings.yml"
-    copier_settings.write_text("")
+    copier_settings.write_text("{}\n")  # an empty file is not valid Copier settings
     for name in list(os.environ):
         if name.startswith(("GIT_", "COPIER_", "XDG_")):
             monkeypatch.delenv(name)
@@ -163,12 +164,9 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
-def chassis_subprocess(*args: str, cwd: Path, **kwargs: object) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
-        [sys.executable, "-m", "chassis", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kwargs,
+def chassis_subprocess(*args: str, cwd: Path, **kwargs: Any) -> subprocess.Popen[str]:
+    """``python -m chassis ARGS`` as a real process."""
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
+    return subprocess.Popen(
+        [sys.executable, "-m", "chassis", *args], cwd=cwd, text=True, **options
     )

@@ -126,9 +126,7 @@ def build_bundle(repo: Path, *, version: str, out: Path) -> list[str]:
             parent = _commit(work, tree, parent, f"chassis template {number}", _DEV_DATE)
             _git("tag", number, parent, cwd=work)
             versions.append(number)
-        if parent is None:
-            msg = f"no template found at {repo / TEMPLATE_SUBDIR}"
-            raise FileNotFoundError(msg)
+        assert parent is not None  # the working tree always gives a commit or a release
         _git("update-ref", "refs/heads/main", parent, cwd=work)
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -139,7 +137,11 @@ def build_bundle(repo: Path, *, version: str, out: Path) -> list[str]:
 
 def _stage_working_tree(repo: Path, work: Path) -> str:
     source = repo / TEMPLATE_SUBDIR
-    for name in _working_files(repo):
+    names = _working_files(repo)
+    if not names:
+        msg = f"no template found at {source}"
+        raise FileNotFoundError(msg)
+    for name in names:
         target = work / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source / name, target)
