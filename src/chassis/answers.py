@@ -33,6 +33,7 @@ from chassis.errors import (
     ConfigFileError,
     Problem,
     UnknownPresetError,
+    UsageError,
 )
 
 __all__ = [
@@ -315,7 +316,7 @@ def parse_sets(pairs: Sequence[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ChassisError(
+            raise UsageError(
                 f"--set {pair!r} is not KEY=VALUE",
                 "write it as --set database=postgresql",
             )
@@ -332,7 +333,8 @@ def read_answers_file(path: Path) -> dict[str, Any]:
     try:
         data = _load_yaml(path)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        # Where the broken construct starts is more useful than where parsing gave up.
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise AnswersFileError(path, f"it is not valid YAML{where}") from error
     except (OSError, UnicodeDecodeError) as error:

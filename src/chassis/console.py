@@ -55,8 +55,11 @@ class Output:
             self.err.print(f"  - {escape(detail)}")
 
     def usage_error(self, message: str, command: str) -> None:
+        # Typer words a bad choice as "Value error, 'x' is not one of ...": keep the useful part.
+        message = message.replace("Value error, ", "")
         self.err.print(
-            f"[bold red]error:[/] {escape(message)}; run `{escape(command)} --help` for usage"
+            f"[bold red]error:[/] {escape(message.rstrip('.'))}; "
+            f"run `{escape(command)} --help` for usage"
         )
 
     def interrupted(self) -> None:

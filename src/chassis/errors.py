@@ -27,6 +27,7 @@ __all__ = [
     "UnknownPresetError",
     "UnknownVersionError",
     "UpdateInProgressError",
+    "UsageError",
 ]
 
 
@@ -84,6 +85,12 @@ class AnswersError(ChassisError):
             )
             self.details = tuple(str(p) for p in problems)
         self.problems = tuple(problems)
+
+
+class UsageError(ChassisError):
+    """The command line itself is wrong: a malformed flag value."""
+
+    exit_code = ExitCode.USAGE
 
 
 class UnknownPresetError(ChassisError):

@@ -16,6 +16,7 @@ __all__ = [
     "clone",
     "commit_all",
     "config_value",
+    "require",
     "dirty_files",
     "has_commits",
     "init",
@@ -25,16 +26,22 @@ __all__ = [
 ]
 
 
-def run(*args: str, cwd: Path | None = None, check: bool = True) -> str:
-    """Run git and return its stdout; a failure becomes a GitError naming the command."""
+def require() -> None:
+    """Fail with a clear message when git is missing."""
     if shutil.which("git") is None:
         raise GitError("git is not installed or not on PATH", "install git and run chassis again")
+
+
+def run(*args: str, cwd: Path | None = None, check: bool = True) -> str:
+    """Run git and return its stdout; a failure becomes a GitError naming the command."""
+    require()
     done = subprocess.run(
         ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
     )
     if check and done.returncode != 0:
-        detail = (done.stderr or done.stdout).strip().splitlines()
-        reason = detail[-1] if detail else f"exit code {done.returncode}"
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+        reason = (fatal or lines or [f"exit code {done.returncode}"])[0]
         raise GitError(f"`git {' '.join(args)}` failed: {reason}", "fix the git problem above and retry")
     return done.stdout
 

@@ -115,6 +115,7 @@ def _parse_versions(tags: list[str]) -> tuple[str, ...]:
 
 def bundled() -> TemplateSource:
     """Copy the shipped bundle to :data:`BUNDLED_SRC` and describe it."""
+    git.require()
     target = Path(BUNDLED_SRC).expanduser()
     shipped = _shipped_bundle()
     target.parent.mkdir(parents=True, exist_ok=True)
