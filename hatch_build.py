@@ -21,7 +21,9 @@ _WHEEL_BUNDLE = "chassis/_data/service.bundle"
 
 
 def _load_bundle_module(root: Path) -> Any:
-    spec = importlib.util.spec_from_file_location("_chassis_bundle", root / "src/chassis/_bundle.py")
+    spec = importlib.util.spec_from_file_location(
+        "_chassis_bundle", root / "src/chassis/_bundle.py"
+    )
     if spec is None or spec.loader is None:
         msg = "cannot load src/chassis/_bundle.py"
         raise RuntimeError(msg)

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,7 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolate(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_cache: Path
-) -> Iterator[None]:
+def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_cache: Path) -> None:
     """A private HOME, git identity and Copier settings for each test."""
     home = tmp_path / "home"
     home.mkdir()
@@ -51,7 +49,6 @@ def _isolate(
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    yield
 
 
 @dataclass(frozen=True)
@@ -167,6 +164,4 @@ def snapshot(root: Path) -> dict[str, bytes]:
 def chassis_subprocess(*args: str, cwd: Path, **kwargs: Any) -> subprocess.Popen[str]:
     """``python -m chassis ARGS`` as a real process."""
     options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
-    return subprocess.Popen(
-        [sys.executable, "-m", "chassis", *args], cwd=cwd, text=True, **options
-    )
+    return subprocess.Popen([sys.executable, "-m", "chassis", *args], cwd=cwd, text=True, **options)

@@ -64,7 +64,10 @@ def test_names_are_derived_from_the_project_name(cli: Cli) -> None:
 
     assert result.exit_code == 0, result.stderr
     answers = answers_of(Path("svc"))
-    assert (answers["project_slug"], answers["package_name"]) == ("order-intake-2", "order_intake_2")
+    assert (answers["project_slug"], answers["package_name"]) == (
+        "order-intake-2",
+        "order_intake_2",
+    )
     assert Path("svc/src/order_intake_2/about.py").is_file()
 
 
@@ -76,13 +79,19 @@ def test_layers_preset_then_answers_file_then_set(cli: Cli, tmp_path: Path) -> N
     )
     answers_file = tmp_path / "answers.yml"
     answers_file.write_text(
-        "_commit: 0.0.1\ndescription: from the answers file\npython_version: 3.13\n"
-        "database: none\n"
+        "_commit: 0.0.1\ndescription: from the answers file\npython_version: 3.13\ndatabase: none\n"
     )
 
     result = cli(
-        "new", "svc", "--preset", "minimal", "--answers-file", answers_file,
-        "--set", "python_version=3.11", "--defaults",
+        "new",
+        "svc",
+        "--preset",
+        "minimal",
+        "--answers-file",
+        answers_file,
+        "--set",
+        "python_version=3.11",
+        "--defaults",
     )
 
     assert result.exit_code == 0, result.stderr
@@ -97,9 +106,17 @@ def test_layers_preset_then_answers_file_then_set(cli: Cli, tmp_path: Path) -> N
 
 def test_every_invalid_answer_is_listed_at_once(cli: Cli) -> None:
     result = cli(
-        "new", "svc", "--defaults",
-        "--set", "project_slug=Bad_Slug", "--set", "author_email=nope",
-        "--set", "architecture=serverless", "--set", "package_name=class",
+        "new",
+        "svc",
+        "--defaults",
+        "--set",
+        "project_slug=Bad_Slug",
+        "--set",
+        "author_email=nope",
+        "--set",
+        "architecture=serverless",
+        "--set",
+        "package_name=class",
     )
 
     assert result.exit_code == 2
@@ -175,8 +192,16 @@ def _start_slow_new(template_repo: Path, here: Path, log: Path) -> subprocess.Po
     with log.open("w") as out:
         # A session of its own, like a command started from a terminal.
         process = chassis_subprocess(
-            "new", "svc", "--template", str(template_repo), "--defaults", "--trust",
-            cwd=here, stdout=out, stderr=out, start_new_session=True,
+            "new",
+            "svc",
+            "--template",
+            str(template_repo),
+            "--defaults",
+            "--trust",
+            cwd=here,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
         )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not list(here.glob(".svc.chassis-*/svc/README.md")):
@@ -227,11 +252,17 @@ def test_the_generated_project_passes_its_own_checks(cli: Cli) -> None:
         [str(tools / "mypy")],
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
     ):
-        done = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            argv, cwd=project, env=env, capture_output=True, text=True, check=False
+        )
         assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
 
     shown = subprocess.run(
-        [sys.executable, "-m", "svc"], cwd=project, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "svc"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
         check=True,
     )
     assert shown.stdout.startswith('{"name": "svc", "version": ')

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from conftest import Result, answers_of, commit_all, git, release, snapshot, write_tree
 
-from chassis import engine
-
 Cli = Callable[..., Result]
 
 
@@ -99,7 +97,9 @@ def test_conflicts_are_left_as_markers_listed_and_exit_4(
 ) -> None:
     write_tree(project, {"config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
     commit_all(project)
-    release(template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"})
+    release(
+        template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"}
+    )
 
     result = cli("update", project, "--json")
 
@@ -116,7 +116,9 @@ def test_conflicts_are_left_as_markers_listed_and_exit_4(
 def test_conflicts_can_go_to_rej_files(cli: Cli, project: Path, template_repo: Path) -> None:
     write_tree(project, {"config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
     commit_all(project)
-    release(template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"})
+    release(
+        template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"}
+    )
 
     result = cli("update", project, "--conflict", "rej")
 
@@ -148,7 +150,9 @@ def test_a_dirty_tree_is_refused_naming_the_files_and_nothing_changes(
 def test_plan_changes_nothing_and_reports_every_file(
     cli: Cli, project: Path, template_repo: Path
 ) -> None:
-    write_tree(project, {"optional.txt": None, "config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
+    write_tree(
+        project, {"optional.txt": None, "config.toml": "[service]\nport = 9000\ntimeout = 5\n"}
+    )
     commit_all(project)
     release(
         template_repo,
@@ -272,7 +276,7 @@ def test_an_interrupted_apply_restores_every_file(
             raise KeyboardInterrupt
         return real_copy(src, dst, **kwargs)
 
-    monkeypatch.setattr(engine.shutil, "copy2", copy_then_interrupt)
+    monkeypatch.setattr(shutil, "copy2", copy_then_interrupt)
 
     result = cli("update", project)
 

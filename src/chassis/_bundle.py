@@ -68,7 +68,13 @@ def dev_version(version: str, released: list[str]) -> str:
 
 def _working_files(repo: Path) -> list[str]:
     listed = _git(
-        "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", TEMPLATE_SUBDIR,
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--",
+        TEMPLATE_SUBDIR,
         cwd=repo,
     )
     prefix = TEMPLATE_SUBDIR + "/"
@@ -126,7 +132,9 @@ def build_bundle(repo: Path, *, version: str, out: Path) -> list[str]:
             parent = _commit(work, tree, parent, f"chassis template {number}", _DEV_DATE)
             _git("tag", number, parent, cwd=work)
             versions.append(number)
-        assert parent is not None  # the working tree always gives a commit or a release
+        if parent is None:  # unreachable: the working tree gave a commit or matched a release
+            msg = "the template bundle has no commit"
+            raise RuntimeError(msg)
         _git("update-ref", "refs/heads/main", parent, cwd=work)
         out.parent.mkdir(parents=True, exist_ok=True)
         partial = out.with_name(f".{out.name}.{os.getpid()}.tmp")

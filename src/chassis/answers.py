@@ -75,7 +75,7 @@ class Question:
     when: Any = True
     secret: bool = False
 
-    def cast(self, raw: Any) -> Any:
+    def cast(self, raw: Any) -> Any:  # noqa: PLR0911 - one return per type reads best
         """Convert a raw answer (from YAML, a flag or a prompt) to the question's type."""
         if self.type == "bool":
             if isinstance(raw, bool):
@@ -182,10 +182,10 @@ class TemplateSpec:
                     return value, f"{value!r} is not one of {offered}"
                 if match.disabled:
                     return value, f"{value} is not available: {match.disabled}"
-            error = str(self.render(question.validator, scope)).strip()
-        except TemplateError as error_:
-            return value, f"the template cannot evaluate this answer ({error_})"
-        return value, error
+            problem = str(self.render(question.validator, scope)).strip()
+        except TemplateError as error:
+            return value, f"the template cannot evaluate this answer ({error})"
+        return value, problem
 
     def resolve(
         self,
@@ -223,7 +223,7 @@ class TemplateSpec:
         defaults: Mapping[str, Any],
         context: Mapping[str, Any],
     ) -> Any:
-        """The raw answer for ``question``: provided, else a layered default, else the template's."""
+        """The raw answer: provided, else a layered default, else the template's default."""
         if question.name in provided:
             return provided[question.name]
         if question.name in defaults:
@@ -259,7 +259,9 @@ def load_spec(template_dir: Path) -> TemplateSpec:
             continue
         spec = raw if isinstance(raw, dict) else {"default": raw}
         choices = spec.get("choices") or ()
-        pairs = tuple(choices.items()) if isinstance(choices, dict) else tuple((c, c) for c in choices)
+        pairs = (
+            tuple(choices.items()) if isinstance(choices, dict) else tuple((c, c) for c in choices)
+        )
         questions.append(
             Question(
                 name=name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -37,7 +37,7 @@ app = typer.Typer(
 _state = {"verbose": False}
 
 
-class ConflictMode(str, Enum):
+class ConflictMode(StrEnum):
     inline = "inline"
     rej = "rej"
 
@@ -52,7 +52,9 @@ def _version(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show tracebacks for unexpected errors.")
@@ -73,15 +75,15 @@ def _interactive() -> bool:
 
 SetOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--set", "-s", metavar="KEY=VALUE", help="Answer a question; repeat for several."
-    ),
+    typer.Option("--set", "-s", metavar="KEY=VALUE", help="Answer a question; repeat for several."),
 ]
 
 
 @app.command()
 def new(
-    dest: Annotated[Path, typer.Argument(help="Directory to create; it must not exist or be empty.")],
+    dest: Annotated[
+        Path, typer.Argument(help="Directory to create; it must not exist or be empty.")
+    ],
     preset: Annotated[
         str | None, typer.Option(help="Start from a preset (see `chassis presets`).")
     ] = None,
@@ -94,7 +96,9 @@ def new(
     ] = False,
     template: Annotated[
         str | None,
-        typer.Option(help="A Copier template as a git URL, repository or bundle; default: bundled."),
+        typer.Option(
+            help="A Copier template as a git URL, repository or bundle; default: bundled."
+        ),
     ] = None,
     vcs_ref: Annotated[
         str | None, typer.Option(help="Template version to use; default: the latest.")
@@ -145,9 +149,7 @@ def new(
     else:
         final = spec.resolve(provided, defaults=layered_defaults, context=context)
 
-    result = engine.new(
-        template=opened, dest=target, answers=final, commit=not no_git, trust=trust
-    )
+    result = engine.new(template=opened, dest=target, answers=final, commit=not no_git, trust=trust)
     steps = spec.render(spec.next_steps, {**context, **final})
     out.created(result, f"cd {dest}\n{steps}")
 
@@ -281,7 +283,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = error.exit_code
     except (typer.Abort, KeyboardInterrupt):
         code = ExitCode.INTERRUPTED
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - a bug still gets one line and exit 1
         _output().err.print(
             f"[bold red]error:[/] chassis failed unexpectedly: {type(error).__name__}: {error}; "
             "rerun with --verbose and report the traceback"

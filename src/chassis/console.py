@@ -195,7 +195,9 @@ class Output:
                 default=default if default in enabled else (enabled[0] if enabled else None),
             ).unsafe_ask()
         if question.type == "bool":
-            return questionary.confirm(question.name, default=bool(question.cast(default))).unsafe_ask()
+            return questionary.confirm(
+                question.name, default=bool(question.cast(default))
+            ).unsafe_ask()
 
         def validate(text: str) -> bool | str:
             _, problem = spec.check(question, text, scope)

@@ -16,10 +16,10 @@ __all__ = [
     "clone",
     "commit_all",
     "config_value",
-    "require",
     "dirty_files",
     "has_commits",
     "init",
+    "require",
     "run",
     "toplevel",
     "version_tags",
@@ -35,14 +35,14 @@ def require() -> None:
 def run(*args: str, cwd: Path | None = None, check: bool = True) -> str:
     """Run git and return its stdout; a failure becomes a GitError naming the command."""
     require()
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if check and done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
         reason = (fatal or lines or [f"exit code {done.returncode}"])[0]
-        raise GitError(f"`git {' '.join(args)}` failed: {reason}", "fix the git problem above and retry")
+        raise GitError(
+            f"`git {' '.join(args)}` failed: {reason}", "fix the git problem above and retry"
+        )
     return done.stdout
 
 
