@@ -165,3 +165,10 @@ def chassis_subprocess(*args: str, cwd: Path, **kwargs: Any) -> subprocess.Popen
     """``python -m chassis ARGS`` as a real process."""
     options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
     return subprocess.Popen([sys.executable, "-m", "chassis", *args], cwd=cwd, text=True, **options)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point pytest-copie at the bundled template unless --template says otherwise."""
+    given = getattr(config.option, "template", None)
+    if given is None or not (Path(given) / "copier.yml").is_file():
+        config.option.template = str(REPO / "templates" / "service")
