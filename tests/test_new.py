@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -134,21 +135,40 @@ def test_every_invalid_answer_is_listed_at_once(cli: Cli) -> None:
     assert not Path("svc").exists()
 
 
-def test_without_git_identity_answers_are_required_and_used(
+def test_without_git_identity_defaults_still_work_and_invent_no_author(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     empty = Path.home() / "empty.gitconfig"
     empty.write_text("")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
 
-    missing = cli("new", "svc", "--defaults")
-    assert missing.exit_code == 2
-    assert "author_name: must not be empty" in missing.stderr
-    assert not Path("svc").exists()
+    assert cli("new", "anon", "--defaults").exit_code == 0
+    named = cli("new", "named", "--defaults", "--set", 'author_name=Ana "AJ" Ruiz')
 
-    ok = cli("new", "svc", "--defaults", "--set", "author_name=Ana", "--set", "author_email=a@b.io")
-    assert ok.exit_code == 0, ok.stderr
-    assert git("log", "--format=%an <%ae>", cwd=Path("svc")).strip() == "Ana <a@b.io>"
+    assert named.exit_code == 0, named.stderr
+    anon_meta = tomllib.loads(Path("anon/pyproject.toml").read_text())["project"]
+    assert "authors" not in anon_meta
+    assert git("log", "--format=%an <%ae>", cwd=Path("anon")).strip() == "chassis <chassis@invalid>"
+    named_meta = tomllib.loads(Path("named/pyproject.toml").read_text())["project"]
+    assert named_meta["authors"] == [{"name": 'Ana "AJ" Ruiz'}]
+    assert git("log", "--format=%an", cwd=Path("named")).strip() == 'Ana "AJ" Ruiz'
+
+
+def test_author_metadata_is_valid_toml_whatever_the_text(cli: Cli) -> None:
+    result = cli(
+        "new",
+        "svc",
+        "--defaults",
+        "--set",
+        'description=Quotes " and back\\slashes, naïvely',
+        "--set",
+        "author_email=ana@example.com",
+    )
+
+    assert result.exit_code == 0, result.stderr
+    meta = tomllib.loads(Path("svc/pyproject.toml").read_text())["project"]
+    assert meta["description"] == 'Quotes " and back\\slashes, naïvely'
+    assert meta["authors"] == [{"name": "Test Lead", "email": "ana@example.com"}]
 
 
 def test_no_git_creates_no_repository(cli: Cli) -> None:
