@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,6 +18,13 @@ from chassis import __version__
 # A questionary prompt: "? name", with colour codes between the parts.
 PROMPT = r"\?(?:\x1b\[[0-9;]*m)* ([a-z_]+)"
 CONFIRM = r"Create [^\r\n]*svc\?"
+
+
+def _prompted(child: pexpect.spawn[str]) -> str:
+    """The question name the last PROMPT match found."""
+    assert isinstance(child.match, re.Match)
+    return child.match.group(1)
+
 
 Cli = Callable[..., Result]
 
@@ -116,7 +124,7 @@ def test_a_terminal_session_prompts_summarises_and_confirms(tmp_path: Path) -> N
     child.sendline("\x15Billing API")  # Ctrl-U clears the proposed default
     answered = ["project_name"]
     while child.expect([PROMPT, CONFIRM]) == 0:
-        name = child.match.group(1)
+        name = _prompted(child)
         if name == answered[-1]:
             continue  # the terminal redrawing the question just answered
         answered.append(name)
@@ -163,8 +171,8 @@ def test_declining_the_confirmation_creates_nothing() -> None:
     )
     asked = [""]
     while child.expect([PROMPT, CONFIRM]) == 0:
-        if child.match.group(1) != asked[-1]:
-            asked.append(child.match.group(1))
+        if _prompted(child) != asked[-1]:
+            asked.append(_prompted(child))
             child.send("\r")
     child.sendline("n")
     child.expect(pexpect.EOF)
