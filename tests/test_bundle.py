@@ -154,3 +154,16 @@ def test_plain_copier_update_works_on_a_chassis_project(
     assert done.returncode == 0, done.stderr
     assert answers_of(Path("proj"))["_commit"] == "0.2.0"
     assert Path("proj/CHANGELOG.md").read_text() == "# Changelog\n"
+
+
+def test_an_installation_without_its_template_says_how_to_fix_it(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sources, "_source_checkout", lambda: None)
+
+    result = cli("new", "svc", "--defaults")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: this chassis installation has no bundled template")
+    assert result.stderr.strip().endswith("reinstall chassis from a wheel, an sdist or a git clone")
+    assert list(Path.cwd().iterdir()) == []

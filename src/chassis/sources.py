@@ -72,30 +72,30 @@ def _source_checkout() -> Path | None:
     return None
 
 
+def _checkout_or_fail(looked_for: Path) -> Path:
+    """The source checkout this chassis runs from, when the package carries no template."""
+    root = _source_checkout()
+    if root is None:
+        raise TemplateError(
+            f"this chassis installation has no bundled template (looked for {looked_for})",
+            "reinstall chassis from a wheel, an sdist or a git clone",
+        )
+    return root
+
+
 def packaged_template_dir() -> Path:
     """The bundled template's files as this chassis ships them (its newest version)."""
     shipped = _PACKAGE / "_data" / "service"
     if shipped.is_dir():
         return shipped
-    root = _source_checkout()
-    if root is None:
-        raise TemplateError(
-            f"this chassis installation has no bundled template (looked in {shipped})",
-            "reinstall chassis from a wheel, an sdist or a git clone",
-        )
-    return root / _bundle.TEMPLATE_SUBDIR
+    return _checkout_or_fail(shipped) / _bundle.TEMPLATE_SUBDIR
 
 
 def _shipped_bundle() -> Path:
     shipped = _PACKAGE / "_data" / "service.bundle"
     if shipped.is_file():
         return shipped
-    root = _source_checkout()
-    if root is None:
-        raise TemplateError(
-            f"this chassis installation has no bundled template (looked for {shipped})",
-            "reinstall chassis from a wheel, an sdist or a git clone",
-        )
+    root = _checkout_or_fail(shipped)
     key = _bundle.fingerprint(root, __version__)
     cached = Path(platformdirs.user_cache_dir("chassis")) / "dev-builds" / f"{key}.bundle"
     if not cached.is_file():
