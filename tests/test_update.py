@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -289,7 +292,7 @@ def test_an_interrupted_apply_restores_every_file(
 def test_a_second_update_at_once_is_refused(cli: Cli, project: Path, template_repo: Path) -> None:
     release(template_repo, "2.0.0", {"project/CONTRIBUTING.md": "Be kind.\n"})
     lock = project / ".git" / "chassis-update.lock"
-    lock.write_text("12345")
+    lock.write_text(str(os.getpid()))  # a live process holds it
 
     result = cli("update", project)
 
@@ -336,3 +339,26 @@ def test_a_project_in_a_subdirectory_of_a_repository(
     assert (api / "CONTRIBUTING.md").read_text() == "Be kind.\n"
     assert not (mono / "CONTRIBUTING.md").exists()
     assert (mono / "other/keep.txt").read_text() == "another team's code\n"
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    release(template_repo, "2.0.0", {"project/CONTRIBUTING.md": "Be kind.\n"})
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    lock = project / ".git" / "chassis-update.lock"
+    lock.write_text(str(gone.pid))
+
+    result = cli("update", project)
+
+    assert result.exit_code == 0, result.stderr
+    assert answers_of(project)["_commit"] == "2.0.0"
+    assert not lock.exists()
+
+
+def test_setting_an_answer_to_its_current_value_changes_nothing(cli: Cli, project: Path) -> None:
+    result = cli("update", project, "--set", "greeting=hello")
+
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"{project} is up to date with template 1.0.0."

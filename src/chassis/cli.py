@@ -267,7 +267,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run chassis and exit with its documented exit code."""
     # SIGTERM takes the same clean-up path as Ctrl-C: no half-written project is left.
-    signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     code: int
     try:
         returned = app(args=argv, prog_name="chassis", standalone_mode=False)
@@ -291,6 +291,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
         if _state["verbose"]:
             traceback.print_exc()
         code = ExitCode.ERROR
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
         _output().interrupted()
     sys.exit(int(code))

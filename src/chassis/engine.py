@@ -370,7 +370,10 @@ def update(
         resolved = spec.resolve(
             {**stored, **overrides}, context={"_folder_name": project.path.name}
         )
-        changed = {k: resolved[k] for k in overrides if resolved[k] != stored.get(k)}
+        # A key missing from `resolved` is a question this template no longer asks.
+        changed = {
+            k: resolved[k] for k in overrides if k in resolved and resolved[k] != stored.get(k)
+        }
         template = OpenTemplate(source, target, spec)
     if target == project.version and not changed:
         return UpdateResult(project.path, project.version, target, applied=not plan)
@@ -413,13 +416,31 @@ def _update_lock(root: Path, project: Path) -> Iterator[None]:
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
-        raise UpdateInProgressError(project, lock) from None
+        if _lock_holder_alive(lock):
+            raise UpdateInProgressError(project, lock) from None
+        lock.unlink(missing_ok=True)  # left by a run that was killed: take it over
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:  # another run took it over first
+            raise UpdateInProgressError(project, lock) from None
     try:
         os.write(fd, str(os.getpid()).encode())
         os.close(fd)
         yield
     finally:
         lock.unlink(missing_ok=True)
+
+
+def _lock_holder_alive(lock: Path) -> bool:
+    """Whether the process whose id the lock file holds is still running."""
+    try:
+        pid = int(lock.read_text().strip())
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, ValueError):
+        return True  # unreadable, or not ours to signal: assume it is alive
+    return True
 
 
 def _run_update(
