@@ -207,9 +207,9 @@ CASES = [
         "unavailable-preset",
         ("new", "svc", "--preset", "modular-monolith"),
         1,
-        "error: preset 'modular-monolith' is not available in template 0.1.0: database: "
-        "postgresql is not available: not implemented in this template version yet; choose "
-        "sqlite or none; choose an available preset (see `chassis presets`)",
+        "error: preset 'modular-monolith' is not available in template 0.1.0: auth: "
+        "keycloak is not available: not implemented in this template version yet; choose "
+        "none; choose an available preset (see `chassis presets`)",
     ),
     # --- new: answers files and config
     Case(

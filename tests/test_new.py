@@ -54,7 +54,7 @@ def test_defaults_create_a_git_repo_with_one_commit_and_a_versioned_answers_file
     )
     assert result.stdout.splitlines()[-3:] == [
         "  cd my-service",
-        "  uv run python -m my_service",
+        "  uv run my-service serve --migrate",
         "  uv run pytest",
     ]
     assert cli("check", project).exit_code == 0

@@ -106,6 +106,9 @@ def new(
     no_git: Annotated[
         bool, typer.Option("--no-git", help="Do not create a git repository.")
     ] = False,
+    no_lock: Annotated[
+        bool, typer.Option("--no-lock", help="Do not lock the dependencies with uv.")
+    ] = False,
     trust: Annotated[
         bool, typer.Option("--trust", help="Let a --template run its tasks and migrations.")
     ] = False,
@@ -149,7 +152,14 @@ def new(
     else:
         final = spec.resolve(provided, defaults=layered_defaults, context=context)
 
-    result = engine.new(template=opened, dest=target, answers=final, commit=not no_git, trust=trust)
+    result = engine.new(
+        template=opened,
+        dest=target,
+        answers=final,
+        commit=not no_git,
+        trust=trust,
+        lock=not no_lock,
+    )
     steps = spec.render(spec.next_steps, {**context, **final})
     out.created(result, f"cd {dest}\n{steps}")
 

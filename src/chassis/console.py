@@ -92,8 +92,12 @@ class Output:
             f"[green]Created[/] {escape(str(result.path))} "
             f"from template {escape(result.version)} ({escape(result.source)})"
         )
+        if (result.path / "uv.lock").is_file():
+            self.out.print("Locked the dependencies in uv.lock.")
         if result.committed:
             self.out.print("Initialised a git repository with one commit of the generated files.")
+        for note in result.notes:
+            self.err.print(f"[yellow]note:[/] {escape(note)}")
         if next_steps.strip():
             self.out.print("\n[bold]Next:[/]")
             for line in next_steps.strip().splitlines():

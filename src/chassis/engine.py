@@ -22,6 +22,7 @@ import contextlib
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -79,6 +80,7 @@ class NewResult:
     source: str
     answers: Mapping[str, Any]
     committed: bool
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -180,13 +182,22 @@ def new(
     answers: Mapping[str, Any],
     commit: bool = True,
     trust: bool = False,
+    lock: bool = True,
 ) -> NewResult:
-    """Render ``template`` with ``answers`` into the new directory ``dest``."""
+    """Render ``template`` with ``answers`` into the new directory ``dest``.
+
+    With ``lock``, a Python project's dependencies are locked with uv before the
+    first commit; if that fails (offline, say) the project is still created and
+    a note says how to lock later.
+    """
     dest = check_target(dest)
     staging_root = Path(tempfile.mkdtemp(prefix=f".{dest.name}.chassis-", dir=dest.parent))
+    notes: list[str] = []
     try:
         stage = staging_root / dest.name
         _run_copy(template, stage, answers, trust=trust)
+        if lock and (stage / "pyproject.toml").is_file():
+            notes += _lock_dependencies(stage)
         if commit:
             git.init(stage)
             git.commit_all(
@@ -199,7 +210,32 @@ def new(
         _move_into_place(stage, dest)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
-    return NewResult(dest, template.version, template.source.url, dict(answers), commit)
+    return NewResult(
+        dest, template.version, template.source.url, dict(answers), commit, tuple(notes)
+    )
+
+
+def _lock_dependencies(project: Path) -> list[str]:
+    """Write uv.lock; on failure return a note instead, since the project is still usable."""
+    from uv import find_uv_bin  # noqa: PLC0415 - lazy: only `new` needs it
+
+    done = subprocess.run(
+        [find_uv_bin(), "lock", "--quiet", "--no-progress"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+    )
+    if done.returncode == 0:
+        return []
+    reason = ([line.strip() for line in done.stderr.splitlines() if line.strip()] or ["uv failed"])[
+        -1
+    ]
+    return [
+        f"dependencies are not locked yet ({reason}); "
+        "run `uv lock` in the project once the package index is reachable"
+    ]
 
 
 def _move_into_place(stage: Path, dest: Path) -> None:

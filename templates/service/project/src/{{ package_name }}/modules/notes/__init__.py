@@ -1,0 +1,1 @@
+"""Notes: the example module, showing the pattern end to end."""
