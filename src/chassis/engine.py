@@ -229,9 +229,9 @@ def _lock_dependencies(project: Path) -> list[str]:
     )
     if done.returncode == 0:
         return []
-    reason = ([line.strip() for line in done.stderr.splitlines() if line.strip()] or ["uv failed"])[
-        -1
-    ]
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    reason = errors[0] if errors else (lines[-1] if lines else "uv failed")
     return [
         f"dependencies are not locked yet ({reason}); "
         "run `uv lock` in the project once the package index is reachable"

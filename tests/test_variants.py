@@ -1,0 +1,149 @@
+"""Every supported variant renders and passes the generated project's own checks.
+
+The variants are data: the values of DIMENSIONS that copier.yml enables, every
+other answer at its default. For each: no template marker left, hadolint and the
+compose schema clean, then the project's own `uv sync --locked`, ruff, ruff format
+check, mypy --strict and pytest (whose PostgreSQL tests run a real server).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REPO
+from uv import find_uv_bin
+
+from chassis import engine
+from chassis.answers import load_spec
+
+# The questions whose answers change what is rendered; the rest stay at their defaults.
+DIMENSIONS = ("database", "sentry")
+# Read before the tests isolate HOME, so every variant shares one warm uv cache.
+UV_CACHE = Path(os.environ.get("UV_CACHE_DIR") or Path.home() / ".cache" / "uv")
+REAL_HOME = Path.home()
+MARKER = re.compile(r"\{\{\s*[A-Za-z_]|\{%|%\}|\{#")
+TOOLS = Path(sys.executable).parent
+
+
+def _variants() -> list[tuple[str, dict[str, Any]]]:
+    spec = load_spec(REPO / "templates" / "service")
+    values: list[list[Any]] = []
+    for name in DIMENSIONS:
+        question = spec.question(name)
+        if question.type == "bool":
+            values.append([False, True])
+        else:
+            defaults = {q.name: spec.default(q, {}) for q in spec.questions if q.choices}
+            values.append([c.value for c in spec.choices(question, defaults) if not c.disabled])
+    found = []
+    for combination in itertools.product(*values):
+        answers = dict(zip(DIMENSIONS, combination, strict=True))
+        label = "-".join(
+            (name if value else f"no-{name}") if isinstance(value, bool) else str(value)
+            for name, value in answers.items()
+        )
+        found.append((label, answers))
+    return found
+
+
+VARIANTS = [
+    *_variants(),
+    # The longest names the template allows, on the oldest and newest Python.
+    (
+        "longest-names-py3.11",
+        {
+            "project_slug": "a" * 12 + "-" + "b" * 11,
+            "python_version": "3.11",
+            "database": "postgresql",
+            "sentry": True,
+        },
+    ),
+    ("py3.13", {"python_version": "3.13"}),
+]
+
+
+def _without_pyenv_shims(path: str) -> str:
+    """PATH minus pyenv's shims: they fail for versions pyenv does not activate, and uv
+    stops at the first interpreter that fails."""
+    kept = [d for d in path.split(os.pathsep) if not ("/.pyenv/" in d and d.endswith("shims"))]
+    return os.pathsep.join(kept)
+
+
+@pytest.fixture(scope="session")
+def interpreters(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory of pythonX.Y links for uv, which may not download interpreters here."""
+    links = tmp_path_factory.mktemp("pythons")
+    search = _without_pyenv_shims(os.environ["PATH"])
+    for version in ("3.11", "3.12", "3.13"):
+        installed = sorted(REAL_HOME.glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+        found = str(installed[-1]) if installed else shutil.which(f"python{version}", path=search)
+        if found is None:
+            message = f"Python {version} is not installed; generated projects need it"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        (links / f"python{version}").symlink_to(found)
+    return links
+
+
+def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"`{' '.join(argv)}` failed in {cwd}:\n{done.stdout}{done.stderr}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("label", "answers"), VARIANTS, ids=[label for label, _ in VARIANTS])
+def test_variant_passes_its_own_checks(
+    label: str,
+    answers: dict[str, Any],
+    interpreters: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pyenv's shims fail for versions it does not activate, and uv stops at the first failure.
+    kept = [
+        d
+        for d in os.environ["PATH"].split(os.pathsep)
+        if not ("/.pyenv/" in d and d.endswith("shims"))
+    ]
+    monkeypatch.setenv("PATH", os.pathsep.join([str(interpreters), *kept]))
+    monkeypatch.setenv("UV_CACHE_DIR", str(UV_CACHE))
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    template = engine.open_template()
+    project = tmp_path / "svc"
+    resolved = template.spec.resolve(answers, context={"_folder_name": "svc"})
+    result = engine.new(template=template, dest=project, answers=resolved, commit=False)
+    assert result.notes == (), result.notes
+    assert (project / "uv.lock").is_file()
+
+    for path in sorted(p for p in project.rglob("*") if p.is_file()):
+        assert not path.name.endswith(".jinja"), path
+        assert not MARKER.search(path.read_text(errors="replace")), f"template marker in {path}"
+
+    env = dict(os.environ)
+    uv = find_uv_bin()
+    _run([str(TOOLS / "hadolint"), "--failure-threshold", "info", "Dockerfile"], project, env)
+    _run(
+        [
+            str(TOOLS / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            "docker-compose.yml",
+        ],
+        project,
+        env,
+    )
+    _run([uv, "sync", "--locked", "--quiet"], project, env)
+    _run([uv, "run", "--locked", "ruff", "check", "."], project, env)
+    _run([uv, "run", "--locked", "ruff", "format", "--check", "."], project, env)
+    _run([uv, "run", "--locked", "mypy"], project, env)
+    _run([uv, "run", "--locked", "pytest", "-p", "no:cacheprovider", "-q"], project, env)
