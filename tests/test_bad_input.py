@@ -190,6 +190,19 @@ CASES = [
         "error: 3 answers are invalid; fix them with --set KEY=VALUE or an answers file",
     ),
     Case(
+        "slug-too-long",
+        ("new", "svc", "--defaults", "--set", "project_slug=customer-onboarding-service"),
+        2,
+        "error: 2 answers are invalid; fix them with --set KEY=VALUE or an answers file",
+    ),
+    Case(
+        "name-with-quote",
+        ("new", "svc", "--defaults", "--set", 'project_name=The "Best" API'),
+        2,
+        "error: invalid answer project_name: must not contain double quotes or backslashes; "
+        f"{FIX_ANSWER}",
+    ),
+    Case(
         "not-implemented-choice",
         ("new", "svc", "--defaults", "--set", "auth=keycloak"),
         2,

@@ -2,18 +2,41 @@
 
 Every line carries timestamp, level, event, logger and service; lines written while
 a request is handled also carry its request_id (bound by the request middleware).
+The service's own lines go straight from structlog to stdout, the fast path, since
+one is written per request; libraries' lines (uvicorn, SQLAlchemy, ...) come
+through the standard library's logging and get the same fields and format.
 """
 
 import logging
 import sys
-from typing import Literal, TextIO
+import threading
+from typing import Any, Literal, TextIO
 
 import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
+
+
+class _StdoutLogger:
+    """Writes each rendered line to whatever sys.stdout is at the time."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, name: str) -> None:
+        self.name = name  # read by structlog.stdlib.add_logger_name
+
+    def msg(self, message: str) -> None:
+        with self._lock:
+            sys.stdout.write(message + "\n")
+
+    debug = info = warning = error = critical = exception = msg
+
+
+def _stdout_logger(*args: Any) -> _StdoutLogger:
+    return _StdoutLogger(str(args[0]) if args else "")
 
 
 class _StdoutHandler(logging.StreamHandler[TextIO]):
-    """Writes to whatever sys.stdout is at the time, so redirections are honoured."""
+    """A logging handler for whatever sys.stdout is at the time."""
 
     def __init__(self) -> None:
         super().__init__(sys.stdout)
@@ -31,13 +54,19 @@ def _service(name: str) -> Processor:
     return add_service
 
 
+def get_logger(name: str) -> FilteringBoundLogger:
+    """A logger whose lines name ``name`` as their logger."""
+    logger: FilteringBoundLogger = structlog.get_logger(name)
+    return logger
+
+
 def configure_logging(
     *, service: str, level: str = "INFO", fmt: Literal["json", "console"] = "json"
 ) -> None:
-    """Route structlog and the standard library's logging through one formatter."""
+    """Send structlog's and the standard library's logging to stdout in one format."""
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
+        structlog.processors.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _service(service),
@@ -48,9 +77,9 @@ def configure_logging(
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
+        logger_factory=_stdout_logger,
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(

@@ -1,0 +1,1 @@
+"""On-demand benchmarks; never run as tests. See docs/performance.md."""
