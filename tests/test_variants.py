@@ -9,11 +9,15 @@ check, mypy --strict and pytest (whose PostgreSQL tests run a real server).
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -94,30 +98,26 @@ def interpreters(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return links
 
 
+@pytest.fixture
+def uv_environment(interpreters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What uv needs to lock, sync and run a generated project here, without downloads."""
+    monkeypatch.setenv(
+        "PATH", f"{interpreters}{os.pathsep}{_without_pyenv_shims(os.environ['PATH'])}"
+    )
+    monkeypatch.setenv("UV_CACHE_DIR", str(UV_CACHE))
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+
+
 def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"`{' '.join(argv)}` failed in {cwd}:\n{done.stdout}{done.stderr}"
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("uv_environment")
 @pytest.mark.parametrize(("label", "answers"), VARIANTS, ids=[label for label, _ in VARIANTS])
-def test_variant_passes_its_own_checks(
-    label: str,
-    answers: dict[str, Any],
-    interpreters: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # pyenv's shims fail for versions it does not activate, and uv stops at the first failure.
-    kept = [
-        d
-        for d in os.environ["PATH"].split(os.pathsep)
-        if not ("/.pyenv/" in d and d.endswith("shims"))
-    ]
-    monkeypatch.setenv("PATH", os.pathsep.join([str(interpreters), *kept]))
-    monkeypatch.setenv("UV_CACHE_DIR", str(UV_CACHE))
-    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+def test_variant_passes_its_own_checks(label: str, answers: dict[str, Any], tmp_path: Path) -> None:
     template = engine.open_template()
     project = tmp_path / "svc"
     resolved = template.spec.resolve(answers, context={"_folder_name": "svc"})
@@ -147,3 +147,51 @@ def test_variant_passes_its_own_checks(
     _run([uv, "run", "--locked", "ruff", "format", "--check", "."], project, env)
     _run([uv, "run", "--locked", "mypy"], project, env)
     _run([uv, "run", "--locked", "pytest", "-p", "no:cacheprovider", "-q"], project, env)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("uv_environment")
+def test_the_readme_serve_command_answers_health_with_json_logs(tmp_path: Path) -> None:
+    template = engine.open_template()
+    project = tmp_path / "svc"
+    answers = template.spec.resolve({}, context={"_folder_name": "svc"})
+    engine.new(template=template, dest=project, answers=answers, commit=False)
+    readme_serve = (project / "README.md").read_text().split("```sh\n")[1].splitlines()[0]
+    assert readme_serve == "uv run svc serve --migrate"
+    port = _free_port()
+    log = tmp_path / "serve.log"
+
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [find_uv_bin(), *readme_serve.split()[1:], "--port", str(port)],
+            cwd=project,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        body = None
+        deadline = time.monotonic() + 60
+        while body is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+                    body = json.loads(r.read())
+            except OSError:
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+    assert body == {"status": "ok", "service": "svc", "version": "0.1.0"}, log.read_text()
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line.get("event") == "request"]
+    assert access
+    assert access[0]["path"] == "/health"
+    assert access[0]["status"] == 200
+    assert {"timestamp", "level", "logger", "service", "request_id"} <= set(access[0])
