@@ -204,10 +204,10 @@ CASES = [
     ),
     Case(
         "not-implemented-choice",
-        ("new", "svc", "--defaults", "--set", "auth=keycloak"),
+        ("new", "svc", "--defaults", "--set", "ci=gitlab"),
         2,
-        "error: invalid answer auth: keycloak is not available: not implemented in this "
-        f"template version yet; choose none; {FIX_ANSWER}",
+        "error: invalid answer ci: gitlab is not available: not implemented in this "
+        f"template version yet; choose github or none; {FIX_ANSWER}",
     ),
     Case(
         "unknown-preset",
@@ -220,9 +220,9 @@ CASES = [
         "unavailable-preset",
         ("new", "svc", "--preset", "modular-monolith"),
         1,
-        "error: preset 'modular-monolith' is not available in template 0.1.0: auth: "
-        "keycloak is not available: not implemented in this template version yet; choose "
-        "none; choose an available preset (see `chassis presets`)",
+        "error: preset 'modular-monolith' is not available in template 0.1.0: ci: "
+        "gitlab is not available: not implemented in this template version yet; choose "
+        "github or none; choose an available preset (see `chassis presets`)",
     ),
     # --- new: answers files and config
     Case(

@@ -58,8 +58,21 @@ def _variants() -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+def _one_at_a_time(name: str) -> list[tuple[str, dict[str, Any]]]:
+    """A variant for each enabled non-default value of ``name``, the rest at defaults."""
+    spec = load_spec(REPO / "templates" / "service")
+    question = spec.question(name)
+    defaults = {q.name: spec.default(q, {}) for q in spec.questions if q.choices}
+    return [
+        (f"{name}-{choice.value}", {name: choice.value})
+        for choice in spec.choices(question, defaults)
+        if not choice.disabled and choice.value != defaults[name]
+    ]
+
+
 VARIANTS = [
     *_variants(),
+    *_one_at_a_time("auth"),
     # The longest names the template allows, on the oldest and newest Python.
     (
         "longest-names-py3.11",
@@ -68,9 +81,10 @@ VARIANTS = [
             "python_version": "3.11",
             "database": "postgresql",
             "sentry": True,
+            "auth": "keycloak",
         },
     ),
-    ("py3.13", {"python_version": "3.13"}),
+    ("py3.13-oidc", {"python_version": "3.13", "auth": "oidc", "database": "none"}),
 ]
 
 

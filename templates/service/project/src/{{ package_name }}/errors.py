@@ -6,6 +6,7 @@ class DomainError(Exception):
 
     status: int = 400
     title: str = "Bad request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

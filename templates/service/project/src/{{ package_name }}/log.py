@@ -8,6 +8,7 @@ through the standard library's logging and get the same fields and format.
 """
 
 import logging
+import re
 import sys
 import threading
 from typing import Any, Literal, TextIO
@@ -46,6 +47,20 @@ class _StdoutHandler(logging.StreamHandler[TextIO]):
         super().emit(record)
 
 
+_SENSITIVE_KEY = re.compile(r"authorization|token|secret|password|cookie", re.IGNORECASE)
+_BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+
+
+def _redact(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Credentials never reach the logs: sensitive fields and bearer tokens are masked."""
+    for key, value in event.items():
+        if _SENSITIVE_KEY.search(key):
+            event[key] = "[REDACTED]"
+        elif isinstance(value, str) and "earer" in value:
+            event[key] = _BEARER.sub(r"\1[REDACTED]", value)
+    return event
+
+
 def _service(name: str) -> Processor:
     def add_service(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
         event.setdefault("service", name)
@@ -70,6 +85,7 @@ def configure_logging(
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _service(service),
+        _redact,
     ]
     renderer: Processor = (
         structlog.processors.JSONRenderer()
