@@ -209,3 +209,60 @@ def test_the_readme_serve_command_answers_health_with_json_logs(tmp_path: Path) 
     assert access[0]["path"] == "/health"
     assert access[0]["status"] == 200
     assert {"timestamp", "level", "logger", "service", "request_id"} <= set(access[0])
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("uv_environment")
+@pytest.mark.parametrize(
+    ("mutation", "path", "old", "new"),
+    [
+        (
+            "notes made public",
+            "src/svc/auth.py",
+            'PUBLIC_PATHS = frozenset({"/health", "/ready"})',
+            'PUBLIC_PATHS = frozenset({"/health", "/ready", "/notes"})',
+        ),
+        (
+            "a route outside FastAPI's dependencies",
+            "src/svc/app.py",
+            "    app.add_middleware(RequestContextMiddleware)",
+            "    from starlette.responses import PlainTextResponse\n"
+            "    from starlette.routing import Route\n\n"
+            "    app.router.routes.append(Route('/leak', lambda r: PlainTextResponse('x')))\n"
+            "    app.add_middleware(RequestContextMiddleware)",
+        ),
+    ],
+    ids=["public-notes", "raw-route"],
+)
+def test_the_generated_protection_test_catches_an_unprotected_route(
+    tmp_path: Path, mutation: str, path: str, old: str, new: str
+) -> None:
+    template = engine.open_template()
+    project = tmp_path / "svc"
+    answers = template.spec.resolve({"auth": "keycloak"}, context={"_folder_name": "svc"})
+    engine.new(template=template, dest=project, answers=answers, commit=False)
+    target = project / path
+    source = target.read_text()
+    assert old in source
+    target.write_text(source.replace(old, new))
+
+    done = subprocess.run(
+        [
+            find_uv_bin(),
+            "run",
+            "--locked",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "--no-cov",
+            "tests/test_every_route_is_protected.py",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 1, f"{mutation} went unnoticed:\n{done.stdout}"
+    assert "failed" in done.stdout
