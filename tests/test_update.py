@@ -362,3 +362,12 @@ def test_setting_an_answer_to_its_current_value_changes_nothing(cli: Cli, projec
 
     assert result.exit_code == 0
     assert result.stdout.strip() == f"{project} is up to date with template 1.0.0."
+
+
+def test_a_staged_rename_is_named_once_by_its_new_path(cli: Cli, project: Path) -> None:
+    git("mv", "README.md", "NOTES.md", cwd=project)
+
+    result = cli("update", project)
+
+    assert result.exit_code == 1
+    assert f"error: {project} has uncommitted changes (NOTES.md);" in result.stderr

@@ -92,7 +92,7 @@ class Output:
             f"[green]Created[/] {escape(str(result.path))} "
             f"from template {escape(result.version)} ({escape(result.source)})"
         )
-        if (result.path / "uv.lock").is_file():
+        if result.locked:
             self.out.print("Locked the dependencies in uv.lock.")
         if result.committed:
             self.out.print("Initialised a git repository with one commit of the generated files.")

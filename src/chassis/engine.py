@@ -80,6 +80,7 @@ class NewResult:
     source: str
     answers: Mapping[str, Any]
     committed: bool
+    locked: bool = False
     notes: tuple[str, ...] = ()
 
 
@@ -193,11 +194,13 @@ def new(
     dest = check_target(dest)
     staging_root = Path(tempfile.mkdtemp(prefix=f".{dest.name}.chassis-", dir=dest.parent))
     notes: list[str] = []
+    locked = False
     try:
         stage = staging_root / dest.name
         _run_copy(template, stage, answers, trust=trust)
         if lock and (stage / "pyproject.toml").is_file():
             notes += _lock_dependencies(stage)
+            locked = not notes
         if commit:
             git.init(stage)
             git.commit_all(
@@ -211,7 +214,7 @@ def new(
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
     return NewResult(
-        dest, template.version, template.source.url, dict(answers), commit, tuple(notes)
+        dest, template.version, template.source.url, dict(answers), commit, locked, tuple(notes)
     )
 
 
@@ -510,21 +513,10 @@ def _changes(clone: Path, relpath: Path, conflict: Conflict, *, original: Path) 
     ``original`` is the project itself, whose clean tree holds each file as it was.
     """
     prefix = "" if str(relpath) == "." else f"{relpath.as_posix()}/"
-    out = git.run(
-        "status",
-        "--porcelain=v1",
-        "-z",
-        "--untracked-files=all",
-        "--no-renames",
-        "--",
-        ".",
-        cwd=clone / relpath,
-    )
-    entries = [e for e in out.split("\0") if e]
-    rejected = {e[3:].removesuffix(".rej") for e in entries if e[3:].endswith(".rej")}
+    entries = git.status(clone / relpath, renames=False)
+    rejected = {name.removesuffix(".rej") for _, name in entries if name.endswith(".rej")}
     changes: list[FileChange] = []
-    for entry in entries:
-        code, name = entry[:2], entry[3:]
+    for code, name in entries:
         rel = name.removeprefix(prefix)
         status: Status
         if "U" in code or code in {"AA", "DD"} or name in rejected:

@@ -21,6 +21,7 @@ __all__ = [
     "init",
     "require",
     "run",
+    "status",
     "toplevel",
     "version_tags",
 ]
@@ -62,21 +63,34 @@ def has_commits(repo: Path) -> bool:
     return bool(run("rev-parse", "--verify", "--quiet", "HEAD", cwd=repo, check=False).strip())
 
 
+def status(path: Path, *, renames: bool = True) -> list[tuple[str, str]]:
+    """(two-letter status code, path from the repository root) for each changed file under
+    ``path``, untracked ones included. Without ``renames``, a rename is a deletion and an
+    addition."""
+    out = run(
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        *([] if renames else ["--no-renames"]),
+        "--",
+        ".",
+        cwd=path,
+    )
+    entries: list[tuple[str, str]] = []
+    fields = iter(out.split("\0"))
+    for field in fields:
+        if not field:
+            continue
+        entries.append((field[:2], field[3:]))
+        if field[0] in "RC":
+            next(fields, None)  # the rename's or copy's source path
+    return entries
+
+
 def dirty_files(path: Path) -> list[str]:
     """Files under ``path`` that differ from HEAD, including untracked ones."""
-    out = run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", ".", cwd=path)
-    entries = out.split("\0")
-    names: list[str] = []
-    skip = False
-    for entry in entries:
-        if skip:  # the source path of a rename
-            skip = False
-            continue
-        if not entry:
-            continue
-        names.append(entry[3:])
-        skip = entry[0] in "RC"
-    return names
+    return [name for _, name in status(path)]
 
 
 def init(path: Path) -> None:
