@@ -37,16 +37,21 @@ MARKER = re.compile(r"\{\{\s*[A-Za-z_]|\{%|%\}|\{#")
 TOOLS = Path(sys.executable).parent
 
 
+SPEC = load_spec(REPO / "templates" / "service")
+# Choices may depend on earlier answers (sqlite is disabled for serverless): judge them
+# against the defaults.
+CHOICE_DEFAULTS = {q.name: SPEC.default(q, {}) for q in SPEC.questions if q.choices}
+
+
+def _enabled(name: str) -> list[Any]:
+    return [c.value for c in SPEC.choices(SPEC.question(name), CHOICE_DEFAULTS) if not c.disabled]
+
+
 def _variants() -> list[tuple[str, dict[str, Any]]]:
-    spec = load_spec(REPO / "templates" / "service")
-    values: list[list[Any]] = []
-    for name in DIMENSIONS:
-        question = spec.question(name)
-        if question.type == "bool":
-            values.append([False, True])
-        else:
-            defaults = {q.name: spec.default(q, {}) for q in spec.questions if q.choices}
-            values.append([c.value for c in spec.choices(question, defaults) if not c.disabled])
+    values = [
+        [False, True] if SPEC.question(name).type == "bool" else _enabled(name)
+        for name in DIMENSIONS
+    ]
     found = []
     for combination in itertools.product(*values):
         answers = dict(zip(DIMENSIONS, combination, strict=True))
@@ -60,13 +65,10 @@ def _variants() -> list[tuple[str, dict[str, Any]]]:
 
 def _one_at_a_time(name: str) -> list[tuple[str, dict[str, Any]]]:
     """A variant for each enabled non-default value of ``name``, the rest at defaults."""
-    spec = load_spec(REPO / "templates" / "service")
-    question = spec.question(name)
-    defaults = {q.name: spec.default(q, {}) for q in spec.questions if q.choices}
     return [
-        (f"{name}-{choice.value}", {name: choice.value})
-        for choice in spec.choices(question, defaults)
-        if not choice.disabled and choice.value != defaults[name]
+        (f"{name}-{value}", {name: value})
+        for value in _enabled(name)
+        if value != CHOICE_DEFAULTS[name]
     ]
 
 
@@ -123,6 +125,14 @@ def uv_environment(interpreters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
 
 
+def _render(tmp_path: Path, answers: dict[str, Any]) -> tuple[Path, engine.NewResult]:
+    """Generate the project `svc` with ``answers``, as `chassis new --defaults` would."""
+    template = engine.open_template()
+    project = tmp_path / "svc"
+    resolved = template.spec.resolve(answers, context={"_folder_name": "svc"})
+    return project, engine.new(template=template, dest=project, answers=resolved, commit=False)
+
+
 def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"`{' '.join(argv)}` failed in {cwd}:\n{done.stdout}{done.stderr}"
@@ -132,10 +142,7 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
 @pytest.mark.usefixtures("uv_environment")
 @pytest.mark.parametrize(("label", "answers"), VARIANTS, ids=[label for label, _ in VARIANTS])
 def test_variant_passes_its_own_checks(label: str, answers: dict[str, Any], tmp_path: Path) -> None:
-    template = engine.open_template()
-    project = tmp_path / "svc"
-    resolved = template.spec.resolve(answers, context={"_folder_name": "svc"})
-    result = engine.new(template=template, dest=project, answers=resolved, commit=False)
+    project, result = _render(tmp_path, answers)
     assert result.notes == (), result.notes
     assert (project / "uv.lock").is_file()
 
@@ -173,10 +180,7 @@ def _free_port() -> int:
 @pytest.mark.slow
 @pytest.mark.usefixtures("uv_environment")
 def test_the_readme_serve_command_answers_health_with_json_logs(tmp_path: Path) -> None:
-    template = engine.open_template()
-    project = tmp_path / "svc"
-    answers = template.spec.resolve({}, context={"_folder_name": "svc"})
-    engine.new(template=template, dest=project, answers=answers, commit=False)
+    project, _ = _render(tmp_path, {})
     readme_serve = (project / "README.md").read_text().split("```sh\n")[1].splitlines()[0]
     assert readme_serve == "uv run svc serve --migrate"
     port = _free_port()
@@ -237,10 +241,7 @@ def test_the_readme_serve_command_answers_health_with_json_logs(tmp_path: Path) 
 def test_the_generated_protection_test_catches_an_unprotected_route(
     tmp_path: Path, mutation: str, path: str, old: str, new: str
 ) -> None:
-    template = engine.open_template()
-    project = tmp_path / "svc"
-    answers = template.spec.resolve({"auth": "keycloak"}, context={"_folder_name": "svc"})
-    engine.new(template=template, dest=project, answers=answers, commit=False)
+    project, _ = _render(tmp_path, {"auth": "keycloak"})
     target = project / path
     source = target.read_text()
     assert old in source

@@ -56,6 +56,7 @@ def _redact(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
     for key, value in event.items():
         if _SENSITIVE_KEY.search(key):
             event[key] = "[REDACTED]"
+        # A substring test first: this runs on every line, and few values hold a token.
         elif isinstance(value, str) and "earer" in value:
             event[key] = _BEARER.sub(r"\1[REDACTED]", value)
     return event
