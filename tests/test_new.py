@@ -121,12 +121,10 @@ def test_every_invalid_answer_is_listed_at_once(cli: Cli) -> None:
 
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "error: 5 answers are invalid; fix them with --set KEY=VALUE or an answers file",
+        "error: 4 answers are invalid; fix them with --set KEY=VALUE or an answers file",
         '  - project_slug: "Bad_Slug" is not kebab-case starting with a letter (like my-service)',
         '  - package_name: "class" is a Python keyword',
         '  - author_email: "nope" is not an email address (like team@example.com)',
-        "  - architecture: serverless is not available: not implemented in this template "
-        "version yet; choose monolith",
         "  - database: sqlite is not available: a serverless service has no durable disk for a "
         "SQLite file (Lambda's storage is wiped between invocations); choose dynamodb or "
         "postgresql",

@@ -69,14 +69,13 @@ def test_env_files_are_ignored_by_git(copie: Any) -> None:
 @pytest.mark.parametrize(
     ("answers", "reason"),
     [
-        ({"architecture": "serverless"}, "not implemented in this template version yet"),
-        ({"architecture": "serverless", "database": "dynamodb"}, "not implemented"),
+        ({"architecture": "serverless"}, "no durable disk for a SQLite file"),
         ({"ci": "gitlab"}, "not implemented in this template version yet"),
         ({"package_name": "lambda"}, "is a Python keyword"),
         ({"project_slug": "Not_Kebab"}, "is not kebab-case"),
         ({"author_email": "nobody"}, "is not an email address"),
     ],
-    ids=["serverless", "serverless-dynamodb", "gitlab", "keyword", "slug", "email"],
+    ids=["serverless-sqlite", "gitlab", "keyword", "slug", "email"],
 )
 def test_copier_itself_refuses_what_the_template_cannot_do(
     copie: Any, answers: dict[str, Any], reason: str

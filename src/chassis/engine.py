@@ -198,8 +198,11 @@ def new(
     try:
         stage = staging_root / dest.name
         _run_copy(template, stage, answers, trust=trust)
+        # The project and any uv project beside it (infra/ has its own dependencies).
+        projects = [file.parent for file in sorted(stage.glob("*/pyproject.toml"))]
         if lock and (stage / "pyproject.toml").is_file():
-            notes += _lock_dependencies(stage)
+            for project in [stage, *projects]:
+                notes += _lock_dependencies(project, project.relative_to(stage))
             locked = not notes
         if commit:
             git.init(stage)
@@ -218,7 +221,7 @@ def new(
     )
 
 
-def _lock_dependencies(project: Path) -> list[str]:
+def _lock_dependencies(project: Path, where: Path) -> list[str]:
     """Write uv.lock; on failure return a note instead, since the project is still usable."""
     from uv import find_uv_bin  # noqa: PLC0415 - lazy: only `new` needs it
 
@@ -235,9 +238,10 @@ def _lock_dependencies(project: Path) -> list[str]:
     lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error:")]
     reason = errors[0] if errors else (lines[-1] if lines else "uv failed")
+    place = "the project" if where == Path() else f"{where.as_posix()}/"
     return [
         f"dependencies are not locked yet ({reason}); "
-        "run `uv lock` in the project once the package index is reachable"
+        f"run `uv lock` in {place} once the package index is reachable"
     ]
 
 
