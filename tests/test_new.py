@@ -254,3 +254,22 @@ def test_an_interrupted_new_leaves_no_directory(
     assert "interrupted: nothing was changed" in output
     assert "Traceback" not in output
     assert list(here.iterdir()) == []
+
+
+def test_offline_the_project_is_created_and_says_where_to_lock_later(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-cache"))
+
+    result = cli("new", "svc", "--defaults")
+
+    assert result.exit_code == 0, result.stderr
+    assert not Path("svc/uv.lock").exists()
+    assert not Path("svc/infra/uv.lock").exists()
+    assert "Locked" not in result.stdout
+    notes = " ".join(result.stderr.split()).split("note: ")[1:]
+    assert [note.split("; ")[-1].strip() for note in notes] == [
+        "run `uv lock` in the project once the package index is reachable",
+        "run `uv lock` in infra/ once the package index is reachable",
+    ]
