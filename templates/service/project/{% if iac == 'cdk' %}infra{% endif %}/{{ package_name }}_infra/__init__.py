@@ -1,0 +1,1 @@
+"""The AWS infrastructure of the service, as CDK constructs."""
