@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 AUTHOR = {"author_name": "Ana Lead", "author_email": "ana@example.com"}
-# A Jinja expression or tag left unrendered; `}}` alone is a closing dict in Python.
-MARKER = re.compile(r"\{\{\s*[A-Za-z_]|\{%|%\}|\{#")
+# A Jinja expression or tag left unrendered; `}}` alone is a closing dict in Python, and
+# `${{ ... }}` is a GitHub Actions expression.
+MARKER = re.compile(r"(?<!\$)\{\{\s*[A-Za-z_]|\{%|%\}|\{#")
 
 
 def _files(root: Path) -> list[Path]:

@@ -1,8 +1,9 @@
 """Every supported variant renders and passes the generated project's own checks.
 
 The variants are data: the combinations of DIMENSIONS that copier.yml enables, then
-the other answers one at a time. For each: no template marker left, hadolint and the
-compose schema clean, then the project's own `uv sync --locked`, ruff, ruff format
+the other answers one at a time. For each: no template marker left; hadolint, the
+compose schema, and actionlint and the schemas of the GitHub workflows and
+dependabot.yml clean; then the project's own `uv sync --locked`, ruff, ruff format
 check, mypy --strict and pytest (whose PostgreSQL tests run a real server); for
 serverless, the built Lambda package answers an HTTP API event under the target
 Python. For each kind of infrastructure (architecture, database, Cognito or not):
@@ -37,7 +38,8 @@ DIMENSIONS = ("architecture", "database")
 # Read before the tests isolate HOME, so every variant shares one warm uv cache.
 UV_CACHE = Path(os.environ.get("UV_CACHE_DIR") or Path.home() / ".cache" / "uv")
 REAL_HOME = Path.home()
-MARKER = re.compile(r"\{\{\s*[A-Za-z_]|\{%|%\}|\{#")
+# A Jinja expression or tag left unrendered (`${{ ... }}` is a GitHub Actions expression).
+MARKER = re.compile(r"(?<!\$)\{\{\s*[A-Za-z_]|\{%|%\}|\{#")
 TOOLS = Path(sys.executable).parent
 CHECKOV = "checkov==3.3.30"
 # Every CDK variant type-checks aws_cdk's large stubs: share one mypy cache between them.
@@ -194,6 +196,8 @@ def test_variant_passes_its_own_checks(label: str, answers: dict[str, Any], tmp_
     if (project / "docker-compose.yml").exists():
         schema = ["--builtin-schema", "vendor.compose-spec", "docker-compose.yml"]
         _run([str(TOOLS / "check-jsonschema"), *schema], project, env)
+    if (project / ".github" / "workflows").is_dir():
+        _check_github(project, env)
     _run([uv, "sync", "--locked", "--quiet"], project, env)
     _run([uv, "run", "--locked", "ruff", "check", "."], project, env)
     _run([uv, "run", "--locked", "ruff", "format", "--check", "."], project, env)
@@ -203,6 +207,17 @@ def test_variant_passes_its_own_checks(label: str, answers: dict[str, Any], tmp_
         _check_lambda_package(project, env)
     if label in INFRA_CHECKED:
         _check_infra(project / "infra", env)
+
+
+def _check_github(project: Path, env: dict[str, str]) -> None:
+    """The workflows pass actionlint (and shellcheck, when it is installed) and their
+    schema; dependabot.yml passes its schema."""
+    workflows = sorted(str(p) for p in (project / ".github" / "workflows").glob("*.y*ml"))
+    assert workflows
+    _run([str(TOOLS / "actionlint"), *workflows], project, env)
+    schema = [str(TOOLS / "check-jsonschema"), "--builtin-schema"]
+    _run([*schema, "vendor.github-workflows", *workflows], project, env)
+    _run([*schema, "vendor.dependabot", ".github/dependabot.yml"], project, env)
 
 
 def _check_lambda_package(project: Path, env: dict[str, str]) -> None:
