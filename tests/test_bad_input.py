@@ -62,6 +62,27 @@ def _tagless_repo(work: Path) -> None:
     commit_all(work / "tpl")
 
 
+def _template_with_a_future_choice(work: Path) -> None:
+    """A released template whose choice `jenkins`, and the preset using it, are not
+    implemented yet."""
+    write_tree(
+        work,
+        {
+            "tpl/copier.yml": (
+                "_subdirectory: project\n"
+                "ci:\n  type: str\n  default: none\n  choices:\n    None: none\n"
+                "    Jenkins:\n      value: jenkins\n"
+                "      validator: not implemented in this template version yet; choose none\n"
+            ),
+            "tpl/project/README.md": "# service\n",
+            "tpl/presets/everything.yml": "description: Every tool.\nanswers:\n  ci: jenkins\n",
+        },
+    )
+    git("init", "--quiet", cwd=work / "tpl")
+    commit_all(work / "tpl")
+    git("tag", "1.0.0", cwd=work / "tpl")
+
+
 def _broken_user_config(work: Path) -> None:
     write_tree(Path.home(), {".config/chassis/config.yml": "defaults: [not, a, mapping]\n"})
 
@@ -204,10 +225,19 @@ CASES = [
     ),
     Case(
         "not-implemented-choice",
-        ("new", "svc", "--defaults", "--set", "ci=gitlab"),
+        ("new", "svc", "--template", "tpl", "--defaults", "--set", "ci=jenkins"),
         2,
-        "error: invalid answer ci: gitlab is not available: not implemented in this "
-        f"template version yet; choose github or none; {FIX_ANSWER}",
+        "error: invalid answer ci: jenkins is not available: not implemented in this "
+        f"template version yet; choose none; {FIX_ANSWER}",
+        _template_with_a_future_choice,
+    ),
+    Case(
+        "impossible-combination",
+        ("new", "svc", "--defaults", "--set", "architecture=serverless"),
+        2,
+        "error: invalid answer database: sqlite is not available: a serverless service has no "
+        "durable disk for a SQLite file (Lambda's storage is wiped between invocations); "
+        f"choose dynamodb or postgresql; {FIX_ANSWER}",
     ),
     Case(
         "unknown-preset",
@@ -218,11 +248,12 @@ CASES = [
     ),
     Case(
         "unavailable-preset",
-        ("new", "svc", "--preset", "modular-monolith"),
+        ("new", "svc", "--template", "tpl", "--preset", "everything"),
         1,
-        "error: preset 'modular-monolith' is not available in template 0.1.0: ci: "
-        "gitlab is not available: not implemented in this template version yet; choose "
-        "github or none; choose an available preset (see `chassis presets`)",
+        "error: preset 'everything' is not available in template 1.0.0: ci: jenkins is not "
+        "available: not implemented in this template version yet; choose none; choose an "
+        "available preset (see `chassis presets`)",
+        _template_with_a_future_choice,
     ),
     # --- new: answers files and config
     Case(

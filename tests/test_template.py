@@ -71,12 +71,11 @@ def test_env_files_are_ignored_by_git(copie: Any) -> None:
     ("answers", "reason"),
     [
         ({"architecture": "serverless"}, "no durable disk for a SQLite file"),
-        ({"ci": "gitlab"}, "not implemented in this template version yet"),
         ({"package_name": "lambda"}, "is a Python keyword"),
         ({"project_slug": "Not_Kebab"}, "is not kebab-case"),
         ({"author_email": "nobody"}, "is not an email address"),
     ],
-    ids=["serverless-sqlite", "gitlab", "keyword", "slug", "email"],
+    ids=["serverless-sqlite", "keyword", "slug", "email"],
 )
 def test_copier_itself_refuses_what_the_template_cannot_do(
     copie: Any, answers: dict[str, Any], reason: str

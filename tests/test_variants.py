@@ -92,7 +92,9 @@ VARIANTS = [
     *_one_at_a_time("auth"),
     *_one_at_a_time("iac"),
     ("sentry", {"sentry": True}),
+    *_one_at_a_time("ci"),
     ("preset-serverless-mvp", dict(SPEC.presets["serverless-mvp"].answers)),
+    ("preset-modular-monolith", dict(SPEC.presets["modular-monolith"].answers)),
     # The longest names the template allows, on the oldest and newest Python.
     (
         "longest-names-py3.11",
@@ -198,6 +200,9 @@ def test_variant_passes_its_own_checks(label: str, answers: dict[str, Any], tmp_
         _run([str(TOOLS / "check-jsonschema"), *schema], project, env)
     if (project / ".github" / "workflows").is_dir():
         _check_github(project, env)
+    if (project / ".gitlab-ci.yml").exists():
+        schema = ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"]
+        _run([str(TOOLS / "check-jsonschema"), *schema], project, env)
     _run([uv, "sync", "--locked", "--quiet"], project, env)
     _run([uv, "run", "--locked", "ruff", "check", "."], project, env)
     _run([uv, "run", "--locked", "ruff", "format", "--check", "."], project, env)
