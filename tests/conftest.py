@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from chassis import engine
 from chassis.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -93,6 +94,29 @@ def write_tree(root: Path, files: Mapping[str, str | None]) -> None:
 def commit_all(repo: Path, message: str = "change") -> None:
     git("add", "--all", cwd=repo)
     git("commit", "--quiet", "-m", message, cwd=repo)
+
+
+def render_bundled(
+    parent: Path, answers: Mapping[str, Any], *, lock: bool = True
+) -> tuple[Path, engine.NewResult]:
+    """Generate `parent/svc` from the bundled template with ``answers`` and every other
+    answer at its default, as `chassis new --defaults --no-git` would."""
+    template = engine.open_template()
+    project = parent / "svc"
+    resolved = template.spec.resolve(answers, context={"_folder_name": "svc"})
+    result = engine.new(template=template, dest=project, answers=resolved, commit=False, lock=lock)
+    return project, result
+
+
+def tool_dir(path: Path, **stubs: str) -> Path:
+    """A directory to put first on PATH: `chassis` (this checkout's) and ``stubs``, each a
+    script by its command name."""
+    path.mkdir()
+    scripts = {"chassis": f'#!/bin/sh\nexec "{sys.executable}" -m chassis "$@"\n', **stubs}
+    for name, script in scripts.items():
+        (path / name).write_text(script)
+        (path / name).chmod(0o755)
+    return path
 
 
 # A tiny template in the same shape as the bundled one: settings, then questions.

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from chassis import engine
+from conftest import render_bundled
 
 TOOLS = Path(sys.executable).parent
 # The only actions the workflow may use, each pinned to a verified commit.
@@ -62,11 +61,7 @@ def render(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     def get(label: str) -> Path:
         if label not in rendered:
             answers = {"ci": "none"} if label == "ci-none" else VARIANTS[label]
-            template = engine.open_template()
-            project = tmp_path_factory.mktemp(label) / "svc"
-            resolved = template.spec.resolve(answers, context={"_folder_name": "svc"})
-            engine.new(template=template, dest=project, answers=resolved, commit=False, lock=False)
-            rendered[label] = project
+            rendered[label], _ = render_bundled(tmp_path_factory.mktemp(label), answers, lock=False)
         return rendered[label]
 
     return get

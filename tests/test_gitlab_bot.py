@@ -17,10 +17,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import git
+from conftest import git, render_bundled, tool_dir
 from test_update_bot import Repo, _release_2, _team_edits_config, repo
-
-from chassis import engine
 
 __all__ = ["repo"]  # the fixture, shared with the GitHub bot's tests
 
@@ -39,12 +37,9 @@ with pathlib.Path(os.environ["CURL_STUB_CALLS"]).open("a") as out:
 
 @pytest.fixture(scope="session")
 def job(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    template = engine.open_template()
-    project = tmp_path_factory.mktemp("gitlab") / "svc"
-    answers = template.spec.resolve(
-        {"ci": "gitlab", "iac": "none"}, context={"_folder_name": "svc"}
+    project, _ = render_bundled(
+        tmp_path_factory.mktemp("gitlab"), {"ci": "gitlab", "iac": "none"}, lock=False
     )
-    engine.new(template=template, dest=project, answers=answers, commit=False, lock=False)
     pipeline = yaml.safe_load((project / ".gitlab-ci.yml").read_text())
     bot: dict[str, Any] = pipeline["template-update"]
     return bot
@@ -63,12 +58,7 @@ def _run(job: dict[str, Any], repo: Repo, name: str, tmp: Path) -> Run:
     git("checkout", "--quiet", "--detach", cwd=checkout)
     git("branch", "--quiet", "-D", "main", cwd=checkout)
     tmp.mkdir()
-    bin_dir = tmp / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "chassis").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m chassis "$@"\n')
-    (bin_dir / "curl").write_text(CURL_STUB.format(python=sys.executable))
-    for tool in bin_dir.iterdir():
-        tool.chmod(0o755)
+    bin_dir = tool_dir(tmp / "bin", curl=CURL_STUB.format(python=sys.executable))
     calls = tmp / "api-calls.jsonl"
     env = {
         **os.environ,

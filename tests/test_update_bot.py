@@ -24,9 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Result, commit_all, git, release, write_tree
-
-from chassis import engine
+from conftest import Result, commit_all, git, release, render_bundled, tool_dir, write_tree
 
 TOOLS = Path(sys.executable).parent
 WORKFLOW = Path(".github") / "workflows" / "template-update.yml"
@@ -51,12 +49,10 @@ def render(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
 
     def get(ci: str) -> Path:
         if ci not in rendered:
-            template = engine.open_template()
-            project = tmp_path_factory.mktemp(f"ci-{ci}") / "svc"
             answers = {"ci": ci, "database": "none", "iac": "none"}
-            resolved = template.spec.resolve(answers, context={"_folder_name": "svc"})
-            engine.new(template=template, dest=project, answers=resolved, commit=False, lock=False)
-            rendered[ci] = project
+            rendered[ci], _ = render_bundled(
+                tmp_path_factory.mktemp(f"ci-{ci}"), answers, lock=False
+            )
         return rendered[ci]
 
     return get
@@ -215,12 +211,7 @@ def _run_job(
     """Run the job's steps in ``checkout`` as GitHub's runner would, skipping the actions
     (the test did their work) and the chassis install (``chassis`` is on PATH)."""
     tmp.mkdir()
-    bin_dir = tmp / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "chassis").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m chassis "$@"\n')
-    (bin_dir / "gh").write_text(GH_STUB.format(python=sys.executable))
-    for tool in bin_dir.iterdir():
-        tool.chmod(0o755)
+    bin_dir = tool_dir(tmp / "bin", gh=GH_STUB.format(python=sys.executable))
     runner_temp = tmp / "runner"
     runner_temp.mkdir()
     summary = tmp / "summary.md"

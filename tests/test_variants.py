@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from conftest import REPO, render_bundled
 from uv import find_uv_bin
 
-from chassis import engine
 from chassis.answers import load_spec
 
 # The questions whose answers change what is rendered most: every enabled combination of
@@ -166,14 +165,6 @@ def uv_environment(interpreters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
 
 
-def _render(tmp_path: Path, answers: dict[str, Any]) -> tuple[Path, engine.NewResult]:
-    """Generate the project `svc` with ``answers``, as `chassis new --defaults` would."""
-    template = engine.open_template()
-    project = tmp_path / "svc"
-    resolved = template.spec.resolve(answers, context={"_folder_name": "svc"})
-    return project, engine.new(template=template, dest=project, answers=resolved, commit=False)
-
-
 def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"`{' '.join(argv)}` failed in {cwd}:\n{done.stdout}{done.stderr}"
@@ -183,7 +174,7 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
 @pytest.mark.usefixtures("uv_environment")
 @pytest.mark.parametrize(("label", "answers"), VARIANTS, ids=[label for label, _ in VARIANTS])
 def test_variant_passes_its_own_checks(label: str, answers: dict[str, Any], tmp_path: Path) -> None:
-    project, result = _render(tmp_path, answers)
+    project, result = render_bundled(tmp_path, answers)
     assert result.notes == (), result.notes
     assert (project / "uv.lock").is_file()
 
@@ -319,7 +310,7 @@ def _free_port() -> int:
 @pytest.mark.slow
 @pytest.mark.usefixtures("uv_environment")
 def test_the_readme_serve_command_answers_health_with_json_logs(tmp_path: Path) -> None:
-    project, _ = _render(tmp_path, {})
+    project, _ = render_bundled(tmp_path, {})
     readme_serve = (project / "README.md").read_text().split("```sh\n")[1].splitlines()[0]
     assert readme_serve == "uv run svc serve --migrate"
     port = _free_port()
@@ -380,7 +371,7 @@ def test_the_readme_serve_command_answers_health_with_json_logs(tmp_path: Path) 
 def test_the_generated_protection_test_catches_an_unprotected_route(
     tmp_path: Path, mutation: str, path: str, old: str, new: str
 ) -> None:
-    project, _ = _render(tmp_path, {"auth": "keycloak"})
+    project, _ = render_bundled(tmp_path, {"auth": "keycloak"})
     target = project / path
     source = target.read_text()
     assert old in source
