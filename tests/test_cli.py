@@ -46,7 +46,7 @@ def test_python_dash_m_runs_the_same_cli() -> None:
 @pytest.mark.parametrize(
     ("command", "mentions"),
     [
-        ((), ["new", "update", "check", "presets", "--install-completion"]),
+        ((), ["new", "update", "check", "presets", "adr", "--install-completion"]),
         (
             ("new",),
             [
@@ -60,11 +60,17 @@ def test_python_dash_m_runs_the_same_cli() -> None:
                 "--trust",
             ],
         ),
-        (("update",), ["--to", "--set", "--conflict", "--plan", "--json", "--trust"]),
+        (
+            ("update",),
+            ["--to", "--set", "--conflict", "--plan", "--json", "--trust", "--reason"],
+        ),
         (("check",), ["--json"]),
         (("presets",), ["--template", "--json"]),
+        (("adr",), ["new", "list"]),
+        (("adr", "new"), ["--supersedes", "--status", "--date", "--dir"]),
+        (("adr", "list"), ["--json", "--dir"]),
     ],
-    ids=["chassis", "new", "update", "check", "presets"],
+    ids=["chassis", "new", "update", "check", "presets", "adr", "adr-new", "adr-list"],
 )
 def test_every_command_has_help(cli: Cli, command: tuple[str, ...], mentions: list[str]) -> None:
     result = cli(*command, "--help")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import traceback
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -182,9 +183,14 @@ def update(
     trust: Annotated[
         bool, typer.Option("--trust", help="Let a custom template run its tasks and migrations.")
     ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Why a --set changes a decision; recorded in the new ADR."),
+    ] = None,
 ) -> None:
     """Merge later template changes into a project, keeping the team's edits.
 
+    A --set that changes a decision writes a new ADR superseding the old one.
     Exits 0 when the merge is clean and 4 when conflicts remain to resolve.
     """
     from chassis import answers, engine  # noqa: PLC0415 - lazy: keeps --help fast
@@ -197,6 +203,7 @@ def update(
         conflict=conflict.value,
         plan=plan,
         trust=trust,
+        reason=reason,
     )
     if json_:
         out.json(
@@ -208,10 +215,14 @@ def update(
                 "changed_answers": dict(result.changed_answers),
                 "files": [{"path": c.path, "status": c.status} for c in result.changes],
                 "conflicts": result.conflicts,
+                "decisions": [
+                    {"path": d.path, "title": d.title, "supersedes": d.supersedes}
+                    for d in result.decisions
+                ],
             }
         )
     else:
-        out.updated(result)
+        out.updated(result, reason_given=bool(reason and reason.strip()))
     if result.conflicts and result.applied:
         raise typer.Exit(ExitCode.CONFLICTS)
 
@@ -268,6 +279,102 @@ def presets(
         )
     else:
         out.presets(found)
+
+
+adr_app = typer.Typer(
+    help="Architecture decision records in docs/adr/ (or docs/decisions/, doc/adr/).",
+    no_args_is_help=True,
+)
+app.add_typer(adr_app, name="adr")
+
+
+class AdrStatus(StrEnum):
+    proposed = "proposed"
+    accepted = "accepted"
+
+
+DirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--dir",
+        help="The ADR folder; default: the nearest docs/adr/ (or docs/decisions/, doc/adr/).",
+    ),
+]
+
+
+def _adr_dir(folder: Path | None) -> Path:
+    from chassis import adr  # noqa: PLC0415 - lazy: keeps --help fast
+
+    if folder is None:
+        return adr.find_dir(Path.cwd())
+    if not folder.is_dir():
+        raise ChassisError(
+            f"the ADR folder {folder} does not exist", "create it, or pass an existing --dir"
+        )
+    return folder
+
+
+@adr_app.command("new")
+def adr_new(
+    title: Annotated[
+        str, typer.Argument(help='The decision, as a short phrase: "Use PostgreSQL".')
+    ],
+    supersedes: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="Mark ADR N as superseded by this one, linking both."),
+    ] = None,
+    status: Annotated[AdrStatus, typer.Option(help="The new record's status.")] = (
+        AdrStatus.proposed
+    ),
+    date: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="The decision's date; default: today, or $CHASSIS_ADR_DATE.",
+        ),
+    ] = None,
+    folder: DirOption = None,
+) -> None:
+    """Create the next numbered ADR from the project's template (docs/adr/template.md)."""
+    from chassis import adr  # noqa: PLC0415 - lazy: keeps --help fast
+
+    record, superseded = adr.create(
+        _adr_dir(folder),
+        title,
+        status=status.value,
+        when=date.date() if date else None,
+        supersedes=supersedes,
+    )
+    _output().adr_created(record, superseded)
+
+
+@adr_app.command("list")
+def adr_list(
+    json_: Annotated[bool, typer.Option("--json", help="Print the records as JSON.")] = False,
+    folder: DirOption = None,
+) -> None:
+    """List the ADRs: number, status, date and title."""
+    from chassis import adr  # noqa: PLC0415 - lazy: keeps --help fast
+
+    where = _adr_dir(folder)
+    records = adr.read_all(where)
+    out = _output()
+    if json_:
+        out.json(
+            [
+                {
+                    "number": r.number,
+                    "title": r.title,
+                    "status": r.status,
+                    "date": r.date,
+                    "path": str(r.path),
+                }
+                for r in records
+            ]
+        )
+    else:
+        out.adr_list(str(where), records)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from chassis.adr import Record
 from chassis.answers import Preset, Question, TemplateSpec
 from chassis.engine import CheckResult, NewResult, UpdateResult
 from chassis.errors import ChassisError
@@ -70,7 +71,7 @@ class Output:
 
     # --- results -----------------------------------------------------------
 
-    def json(self, data: Mapping[str, Any]) -> None:
+    def json(self, data: Mapping[str, Any] | list[Any]) -> None:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
     def presets(self, presets: Mapping[str, Preset]) -> None:
@@ -103,7 +104,7 @@ class Output:
             for line in next_steps.strip().splitlines():
                 self.out.print(f"  {escape(line)}")
 
-    def updated(self, result: UpdateResult) -> None:
+    def updated(self, result: UpdateResult, *, reason_given: bool = False) -> None:
         if not result.changes:
             self.out.print(
                 f"{escape(str(result.path))} is up to date with template {result.to_version}."
@@ -123,6 +124,16 @@ class Output:
         for change in result.changes:
             style = _STATUS_STYLE[change.status]
             self.out.print(f"  [{style}]{_STATUS_TEXT[change.status]:<30}[/] {escape(change.path)}")
+        for decision in result.decisions:
+            self.out.print(
+                f"\nRecorded the change in {escape(decision.path)} ({escape(decision.title)}), "
+                f"superseding {escape(decision.supersedes)}."
+            )
+        if result.decisions and not reason_given:
+            self.err.print(
+                "[yellow]note:[/] the new ADR asks why the decision changed; write it in "
+                "(or pass --reason next time) before you merge."
+            )
         if result.conflicts and result.applied:
             self.out.print(
                 f"\n[bold red]{len(result.conflicts)} file(s) have conflicts.[/] Resolve the "
@@ -139,6 +150,32 @@ class Output:
                 f"[yellow]Update available:[/] template {result.current} -> {result.latest}. "
                 "Run `chassis update`."
             )
+
+    def adr_created(self, record: Record, superseded: Record | None) -> None:
+        self.out.print(f"[green]Created[/] {escape(str(record.path))} ({record.status})")
+        if superseded is not None:
+            self.out.print(f"Marked {superseded.ref} ({escape(superseded.title)}) as superseded.")
+        self.out.print("Fill in the sections, then open a pull request to review it like code.")
+
+    def adr_list(self, folder: str, records: list[Record]) -> None:
+        if not records:
+            self.out.print(
+                f'No ADRs in {escape(folder)} yet; create one with `chassis adr new "Title"`.'
+            )
+            return
+        table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+        for column in ("number", "status", "date", "title"):
+            table.add_column(column)
+        for record in records:
+            style = "dim" if record.superseded else ""
+            table.add_row(
+                f"{record.number:04d}",
+                escape(record.status or "-"),
+                escape(record.date or "-"),
+                escape(record.title),
+                style=style,
+            )
+        self.out.print(table)
 
     # --- prompts -----------------------------------------------------------
 

@@ -31,8 +31,8 @@ from typing import Any, Literal
 
 from packaging.version import Version
 
+from chassis import adr, git, sources
 from chassis import answers as answers_
-from chassis import git, sources
 from chassis.errors import (
     ChassisError,
     DirtyTreeError,
@@ -46,6 +46,7 @@ from chassis.errors import (
 __all__ = [
     "ANSWERS_FILE",
     "CheckResult",
+    "Decision",
     "FileChange",
     "NewResult",
     "OpenTemplate",
@@ -93,6 +94,15 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """A new ADR an answer change wrote, and the one it superseded (project-relative)."""
+
+    path: str
+    title: str
+    supersedes: str
+
+
+@dataclass(frozen=True)
 class UpdateResult:
     path: Path
     from_version: str
@@ -100,6 +110,7 @@ class UpdateResult:
     changes: tuple[FileChange, ...] = ()
     applied: bool = False
     changed_answers: Mapping[str, Any] = field(default_factory=dict)
+    decisions: tuple[Decision, ...] = ()
 
     @property
     def conflicts(self) -> list[str]:
@@ -390,8 +401,13 @@ def update(
     conflict: Conflict = "inline",
     plan: bool = False,
     trust: bool = False,
+    reason: str | None = None,
 ) -> UpdateResult:
-    """Merge the template's changes (and changed answers) into the project at ``path``."""
+    """Merge the template's changes (and changed answers) into the project at ``path``.
+
+    A changed answer that the template records as an ADR gets a new ADR superseding
+    the old one, with ``reason`` as why it changed.
+    """
     project = read_project(path)
     root = _git_root(project.path)
     source = _source_for(project)
@@ -427,13 +443,20 @@ def update(
         git.clone(root, clone)
         work = clone / relpath
         _run_update(template, work, changed, conflict=conflict, trust=trust)
+        decisions: list[Decision] = []
+        if changed:
+            decisions = _record_decisions(
+                template, project, changed, Path(tmp), work, trust=trust, reason=reason
+            )
         changes = _changes(clone, relpath, conflict, original=project.path)
         if plan:
             changes += _kept_deleted(template, project, changed, Path(tmp), trust=trust)
         else:
             _apply(work, project.path, changes)
     ordered = tuple(sorted(changes, key=lambda c: c.path))
-    return UpdateResult(project.path, project.version, target, ordered, not plan, changed)
+    return UpdateResult(
+        project.path, project.version, target, ordered, not plan, changed, tuple(decisions)
+    )
 
 
 def _git_root(path: Path) -> Path:
@@ -550,6 +573,103 @@ def _new_markers(before: Path, after: Path) -> bool:
         return False
     had = _count_markers(before.read_bytes()) if before.is_file() else 0
     return _count_markers(after.read_bytes()) > had
+
+
+def _record_decisions(
+    template: OpenTemplate,
+    project: Project,
+    changed: Mapping[str, Any],
+    tmp: Path,
+    work: Path,
+    *,
+    trust: bool,
+    reason: str | None,
+) -> list[Decision]:
+    """Keep ADRs as history when an answer changes: supersede, never rewrite or delete.
+
+    The template names each decision's ADR after the chosen option under a fixed
+    number (``0003-store-data-in-sqlite.md``). Copier would delete the old record,
+    write the new one in its place and re-render the others for the new answers.
+    Instead every record the team has stays as it is, the one in force for the
+    changed decision is marked superseded, and the new one takes the next free
+    number; links the update wrote to the template's name for it are redirected.
+    """
+    name = project.path.name
+    before, after = tmp / "decided-before" / name, tmp / "decided-after" / name
+    stored = project.stored_answers
+    _run_copy(template, before, stored, trust=trust, skip_tasks=True)
+    _run_copy(template, after, {**stored, **changed}, trust=trust, skip_tasks=True)
+    old, new = _adr_files(before), _adr_files(after)
+    came = sorted(new - old)
+    # The records as the team has them, before Copier touched the clone.
+    in_force = {
+        rel: adr.current(project.path / rel.parent, int(rel.name[:4]))
+        if (project.path / rel.parent).is_dir()
+        else None
+        for rel in came
+    }
+    touched: list[str] = []
+    for rel in sorted(old | new):
+        kept, target = project.path / rel, work / rel
+        if kept.is_file():  # as the team has it, whatever Copier did
+            shutil.copy2(kept, target)
+        elif in_force.get(rel) is not None:  # written under its next number below
+            target.unlink(missing_ok=True)
+        else:
+            continue
+        touched.append(rel.as_posix())
+    if touched:  # drop any conflict Copier recorded for them in the index
+        git.run("reset", "-q", "--", *touched, cwd=work)
+    decisions: list[Decision] = []
+    when = adr.today()
+    for rel in came:
+        found = in_force[rel]
+        if found is None:  # the project never recorded this decision: the template's stands
+            continue
+        replaced = adr.read(work / rel.parent / found.path.name)
+        record = adr.replace(
+            work / rel.parent,
+            text=(after / rel).read_text(encoding="utf-8"),
+            slug=rel.name[5:].removesuffix(".md"),
+            replaces=replaced,
+            reason=reason,
+            when=when,
+        )
+        _redirect_links(work, rel.name, record.path.name)
+        folder = rel.parent
+        decisions.append(
+            Decision(
+                (folder / record.path.name).as_posix(),
+                record.title,
+                (folder / replaced.path.name).as_posix(),
+            )
+        )
+    return decisions
+
+
+def _redirect_links(work: Path, template_name: str, written_name: str) -> None:
+    """Point what the update changed at the record's real name (``0008-…``, not ``0003-…``)."""
+    root = Path(git.run("rev-parse", "--show-toplevel", cwd=work).strip())
+    for _, name in git.status(work, renames=False):
+        path = root / name
+        if not path.is_file() or path.suffix not in {".md", ".txt", ".rst"}:
+            continue
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        if template_name in text:
+            path.write_text(
+                text.replace(template_name, written_name),
+                encoding="utf-8",
+                errors="surrogateescape",
+            )
+
+
+def _adr_files(root: Path) -> set[Path]:
+    """Numbered ADRs (``NNNN-title.md``) in a rendered project, relative to it."""
+    return {
+        p.relative_to(root)
+        for p in root.rglob("[0-9][0-9][0-9][0-9]-*.md")
+        if p.parent.name in {"adr", "decisions"} and ".git" not in p.parts
+    }
 
 
 def _kept_deleted(
