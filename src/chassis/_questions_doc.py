@@ -22,7 +22,7 @@ def _default(spec: TemplateSpec, name: str) -> str:
 def render(spec: TemplateSpec) -> str:
     """The questions reference as Markdown."""
     lines = [
-        "# Questions and presets",
+        "# Questions and choices",
         "",
         "<!-- Generated from templates/service/copier.yml by "
         "`python -m chassis._questions_doc`; do not edit. -->",
