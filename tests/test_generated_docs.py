@@ -197,3 +197,16 @@ def test_a_generated_project_records_a_change_of_decision(cli: Cli, tmp_path: Pa
     for target in _LINK.findall(guide):
         if "://" not in target:
             assert (project / "docs" / target).exists(), target
+
+
+def test_code_in_the_docs_passes_the_projects_formatter(generated: Path) -> None:
+    """ruff formats the Python blocks of Markdown files too: the project's own
+    `ruff format --check .` must not trip over its documentation."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--diff", "docs", "README.md"],
+        cwd=generated,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
