@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import TINY_V1, Result, commit_all, git, release, snapshot, write_tree
+from conftest import Result, commit_all, release, snapshot, write_tree
 
 Cli = Callable[..., Result]
 
@@ -47,22 +47,9 @@ def project(cli: Cli, template_repo: Path, monkeypatch: pytest.MonkeyPatch) -> P
     return Path.cwd() / "svc"
 
 
-def _adrs(project: Path) -> list[tuple[int, str, str, str]]:
-    listed = json.loads(_cli_json(project))
+def _adrs(cli: Cli, project: Path) -> list[tuple[int, str, str, str]]:
+    listed = json.loads(cli("adr", "list", "--json", "--dir", project / "docs/adr").stdout)
     return [(r["number"], r["title"], r["status"], r["date"]) for r in listed]
-
-
-def _cli_json(project: Path) -> str:
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-
-    return subprocess.run(
-        [sys.executable, "-m", "chassis", "adr", "list", "--json"],
-        cwd=project,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 def test_a_changed_decision_gets_a_new_adr_superseding_the_old(cli: Cli, project: Path) -> None:
@@ -90,7 +77,7 @@ def test_a_changed_decision_gets_a_new_adr_superseding_the_old(cli: Cli, project
         "## Context and Problem Statement\n\nsvc has to greet people.\n"
     )
     assert not (adr / "0002-greet-with-hi.md").exists()
-    assert _adrs(project) == [
+    assert _adrs(cli, project) == [
         (1, "Record architecture decisions", "accepted", "2026-01-01"),
         (2, "Greet with hello", "superseded by ADR-0003", old_date),
         (3, "Greet with hi", "accepted", "2026-06-07"),
@@ -118,7 +105,7 @@ def test_switching_back_supersedes_the_record_in_force(cli: Cli, project: Path) 
 
     assert result.exit_code == 0, result.stderr
     assert (project / "docs/adr/0002-greet-with-hello.md").read_bytes() == superseded
-    assert [(n, s) for n, _, s, _ in _adrs(project)] == [
+    assert [(n, s) for n, _, s, _ in _adrs(cli, project)] == [
         (1, "accepted"),
         (2, "superseded by ADR-0003"),
         (3, "superseded by ADR-0004"),
@@ -192,17 +179,11 @@ def test_a_plain_update_leaves_the_records_alone(
 
 
 def test_a_project_older_than_the_records_gets_the_templates_records(
-    cli: Cli, tmp_path: Path
+    cli: Cli, template_repo: Path
 ) -> None:
     """Made at 1.0.0, before ADRs: the update brings them, for the new answer, in place."""
-    template = tmp_path / "tpl"
-    template.mkdir()
-    git("init", "--quiet", cwd=template)
-    write_tree(template, TINY_V1)
-    commit_all(template, "v1")
-    git("tag", "1.0.0", cwd=template)
-    assert cli("new", "old", "--template", template, "--defaults", "--no-lock").exit_code == 0
-    release(template, "1.1.0", DECISION_ADR)
+    assert cli("new", "old", "--template", template_repo, "--defaults", "--no-lock").exit_code == 0
+    release(template_repo, "1.1.0", DECISION_ADR)
 
     result = cli("update", "old", "--set", "greeting=hi", "--reason", "r")
 

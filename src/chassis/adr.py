@@ -246,9 +246,8 @@ def create(
     old = _superseded_record(folder, supersedes) if supersedes is not None else None
     when = when or today()
     template = _template(folder)
-    number = next_number(folder)
-    file_name(number, title)  # refuse a title without a usable slug before writing
-    with _exclusive(folder, number, title) as path:
+    # A title without a usable slug is refused here, before any file exists.
+    with _exclusive(folder, next_number(folder), title) as path:
         number = int(path.name[:4])
         text = _fill_template(template, number=number, title=title, status=status, when=when)
         path.write_text(text, encoding="utf-8")
@@ -256,7 +255,7 @@ def create(
         if old is not None:
             mark_supersedes(path, old)
             supersede(old.path, record)
-    return read(record.path), (read(old.path) if old else None)
+    return record, (read(old.path) if old else None)
 
 
 def _superseded_record(folder: Path, number: int) -> Record:
@@ -340,7 +339,7 @@ def supersede(path: Path, by: Record) -> None:
     """Mark the ADR at ``path`` as superseded by ``by``, with a link to it."""
     link = f"[{by.ref}: {by.title}]({by.path.name})"
     text = path.read_text(encoding="utf-8")
-    if _FRONT_MATTER.match(text) and "status" in _front_matter(text):
+    if "status" in _front_matter(text):
         text = _set_front_matter(text, status=f"superseded by {by.ref}")
         text = _after_title(text, f"> Superseded by {link}.")
     elif _STATUS_SECTION.search(text):

@@ -443,14 +443,25 @@ def update(
         git.clone(root, clone)
         work = clone / relpath
         _run_update(template, work, changed, conflict=conflict, trust=trust)
+        if changed or plan:  # the template as the update leaves it, once for both uses
+            new = Path(tmp) / "new" / project.path.name
+            stored = project.stored_answers
+            _run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
         decisions: list[Decision] = []
         if changed:
             decisions = _record_decisions(
-                template, project, changed, Path(tmp), work, trust=trust, reason=reason
+                template,
+                project,
+                after=new,
+                tmp=Path(tmp),
+                clone=clone,
+                work=work,
+                trust=trust,
+                reason=reason,
             )
         changes = _changes(clone, relpath, conflict, original=project.path)
         if plan:
-            changes += _kept_deleted(template, project, changed, Path(tmp), trust=trust)
+            changes += _kept_deleted(template, project, new, Path(tmp), trust=trust)
         else:
             _apply(work, project.path, changes)
     ordered = tuple(sorted(changes, key=lambda c: c.path))
@@ -578,10 +589,11 @@ def _new_markers(before: Path, after: Path) -> bool:
 def _record_decisions(
     template: OpenTemplate,
     project: Project,
-    changed: Mapping[str, Any],
-    tmp: Path,
-    work: Path,
     *,
+    after: Path,
+    tmp: Path,
+    clone: Path,
+    work: Path,
     trust: bool,
     reason: str | None,
 ) -> list[Decision]:
@@ -593,12 +605,10 @@ def _record_decisions(
     Instead every record the team has stays as it is, the one in force for the
     changed decision is marked superseded, and the new one takes the next free
     number; links the update wrote to the template's name for it are redirected.
+    ``after`` is the template rendered with the new answers.
     """
-    name = project.path.name
-    before, after = tmp / "decided-before" / name, tmp / "decided-after" / name
-    stored = project.stored_answers
-    _run_copy(template, before, stored, trust=trust, skip_tasks=True)
-    _run_copy(template, after, {**stored, **changed}, trust=trust, skip_tasks=True)
+    before = tmp / "decided-before" / project.path.name
+    _run_copy(template, before, project.stored_answers, trust=trust, skip_tasks=True)
     old, new = _adr_files(before), _adr_files(after)
     came = sorted(new - old)
     # The records as the team has them, before Copier touched the clone.
@@ -635,7 +645,7 @@ def _record_decisions(
             reason=reason,
             when=when,
         )
-        _redirect_links(work, rel.name, record.path.name)
+        _redirect_links(clone, work, rel.name, record.path.name)
         folder = rel.parent
         decisions.append(
             Decision(
@@ -647,11 +657,10 @@ def _record_decisions(
     return decisions
 
 
-def _redirect_links(work: Path, template_name: str, written_name: str) -> None:
+def _redirect_links(clone: Path, work: Path, template_name: str, written_name: str) -> None:
     """Point what the update changed at the record's real name (``0008-…``, not ``0003-…``)."""
-    root = Path(git.run("rev-parse", "--show-toplevel", cwd=work).strip())
     for _, name in git.status(work, renames=False):
-        path = root / name
+        path = clone / name
         if not path.is_file() or path.suffix not in {".md", ".txt", ".rst"}:
             continue
         text = path.read_text(encoding="utf-8", errors="surrogateescape")
@@ -675,16 +684,18 @@ def _adr_files(root: Path) -> set[Path]:
 def _kept_deleted(
     template: OpenTemplate,
     project: Project,
-    changed: Mapping[str, Any],
+    new: Path,
     tmp: Path,
     *,
     trust: bool,
 ) -> list[FileChange]:
-    """Files the template changes that the team deleted: the update leaves them deleted."""
-    old, new = tmp / "old" / project.path.name, tmp / "new" / project.path.name
+    """Files the template changes that the team deleted: the update leaves them deleted.
+
+    ``new`` is the template rendered as the update leaves it.
+    """
+    old = tmp / "old" / project.path.name
     stored = project.stored_answers
     _run_copy(template, old, stored, trust=trust, version=project.version, skip_tasks=True)
-    _run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
     kept: list[FileChange] = []
     for file in sorted(p for p in new.rglob("*") if p.is_file()):
         rel = file.relative_to(new)
