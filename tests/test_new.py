@@ -256,6 +256,27 @@ def test_an_interrupted_new_leaves_no_directory(
     assert list(here.iterdir()) == []
 
 
+def test_without_the_projects_python_the_note_says_to_install_it(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """chassis never lets the lock download a Python: a machine without the project's
+    version (as on a fresh machine with only the system Python) is told to install it."""
+    monkeypatch.setenv("UV_PYTHON", "3.99")  # no such interpreter anywhere
+
+    result = cli("new", "svc", "--defaults")
+
+    assert result.exit_code == 0, result.stderr
+    assert not Path("svc/uv.lock").exists()
+    notes = " ".join(result.stderr.split()).split("note: ")[1:]
+    assert [note.split("; ")[-1].strip() for note in notes] == [
+        "run `uv lock` in the project once its Python is installed "
+        "(`uv python install` there reads .python-version)",
+        "run `uv lock` in infra/ once its Python is installed "
+        "(`uv python install` there reads .python-version)",
+    ]
+    assert "No interpreter found for Python 3.99" in notes[0]
+
+
 def test_offline_the_project_is_created_and_says_where_to_lock_later(
     cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -250,10 +250,13 @@ def _lock_dependencies(project: Path, where: Path) -> list[str]:
     errors = [line for line in lines if line.startswith("error:")]
     reason = errors[0] if errors else (lines[-1] if lines else "uv failed")
     place = "the project" if where == Path() else f"{where.as_posix()}/"
-    return [
-        f"dependencies are not locked yet ({reason}); "
-        f"run `uv lock` in {place} once the package index is reachable"
-    ]
+    # Python downloads are off above, so a missing interpreter is not a network problem.
+    when = (
+        "once its Python is installed (`uv python install` there reads .python-version)"
+        if "No interpreter found" in reason
+        else "once the package index is reachable"
+    )
+    return [f"dependencies are not locked yet ({reason}); run `uv lock` in {place} {when}"]
 
 
 def _move_into_place(stage: Path, dest: Path) -> None:
