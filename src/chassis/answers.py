@@ -22,7 +22,7 @@ from typing import Any
 
 import platformdirs
 import yaml
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from chassis import git
@@ -126,6 +126,12 @@ class TemplateSpec:
             extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
         )
 
+    @cached_property
+    def _compiled(self) -> dict[str, Template]:
+        """Each default, validator and condition compiled once: resolving answers renders
+        them again for every question after the one they belong to."""
+        return {}
+
     @property
     def names(self) -> list[str]:
         return [q.name for q in self.questions]
@@ -139,7 +145,10 @@ class TemplateSpec:
     def render(self, value: Any, context: Mapping[str, Any]) -> Any:
         """Render ``value`` as Copier would: strings are Jinja templates, others stay."""
         if isinstance(value, str):
-            return self._env.from_string(value).render(**context)
+            template = self._compiled.get(value)
+            if template is None:
+                template = self._compiled[value] = self._env.from_string(value)
+            return template.render(**context)
         if isinstance(value, list):
             return [self.render(item, context) for item in value]
         return value
