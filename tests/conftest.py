@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,11 @@ from chassis import engine
 from chassis.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
+# Read before the tests isolate HOME, so every generated project shares one warm uv cache.
+UV_CACHE = Path(os.environ.get("UV_CACHE_DIR") or Path.home() / ".cache" / "uv")
+REAL_HOME = Path.home()
+# One per pytest-xdist worker: mypy's SQLite cache is not for concurrent writers.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
 @pytest.fixture(scope="session")
@@ -108,6 +114,43 @@ def render_bundled(
     return project, result
 
 
+def _without_pyenv_shims(path: str) -> str:
+    """PATH minus pyenv's shims: they fail for versions pyenv does not activate, and uv
+    stops at the first interpreter that fails."""
+    kept = [d for d in path.split(os.pathsep) if not ("/.pyenv/" in d and d.endswith("shims"))]
+    return os.pathsep.join(kept)
+
+
+@pytest.fixture(scope="session")
+def interpreters(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory of pythonX.Y links for uv, which may not download interpreters here."""
+    links = tmp_path_factory.mktemp("pythons")
+    search = _without_pyenv_shims(os.environ["PATH"])
+    for version in ("3.11", "3.12", "3.13"):
+        installed = sorted(REAL_HOME.glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+        found = str(installed[-1]) if installed else shutil.which(f"python{version}", path=search)
+        if found is None:
+            message = f"Python {version} is not installed; generated projects need it"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        (links / f"python{version}").symlink_to(found)
+    return links
+
+
+@pytest.fixture
+def uv_environment(interpreters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What uv needs to lock, sync and run a generated project here, without downloads;
+    mypy shares one cache across generated projects (it revalidates by content hash)."""
+    monkeypatch.setenv(
+        "PATH", f"{interpreters}{os.pathsep}{_without_pyenv_shims(os.environ['PATH'])}"
+    )
+    monkeypatch.setenv("UV_CACHE_DIR", str(UV_CACHE))
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
+    monkeypatch.setenv("MYPY_CACHE_DIR", str(UV_CACHE.parent / f"chassis-mypy-{WORKER}"))
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+
+
 def tool_dir(path: Path, **stubs: str) -> Path:
     """A directory to put first on PATH: `chassis` (this checkout's) and ``stubs``, each a
     script by its command name."""
@@ -196,3 +239,13 @@ def pytest_configure(config: pytest.Config) -> None:
     given = getattr(config.option, "template", None)
     if given is None or not (Path(given) / "copier.yml").is_file():
         config.option.template = str(REPO / "templates" / "service")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The whole cross-product takes hours: run it only when `-m` asks for it by name."""
+    if "matrix" in (config.option.markexpr or ""):
+        return
+    deselected = [item for item in items if item.get_closest_marker("matrix")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("matrix")]

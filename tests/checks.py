@@ -1,0 +1,171 @@
+"""The checks a generated project must pass, shared by the variant and update-path tests.
+
+No template marker left; hadolint, the compose schema, and actionlint and the schemas of
+the GitHub workflows and dependabot.yml, or the GitLab CI schema; then the project's own
+`uv sync --locked`, ruff, ruff format check, mypy --strict and pytest (whose PostgreSQL
+tests run a real server); for serverless, the built Lambda package answers an HTTP API
+event under the target Python. `check_infra` runs the CDK app's own lint, types and
+tests, then cfn-lint and checkov on the CloudFormation it synthesizes for dev and prod.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import UV_CACHE, WORKER
+from uv import find_uv_bin
+
+# A Jinja expression or tag left unrendered (`${{ ... }}` is a GitHub Actions expression).
+MARKER = re.compile(r"(?<!\$)\{\{\s*[A-Za-z_]|\{%|%\}|\{#")
+TOOLS = Path(sys.executable).parent
+CHECKOV = "checkov==3.3.30"
+# Every CDK variant type-checks aws_cdk's large stubs: share one mypy cache between them.
+INFRA_MYPY_CACHE = UV_CACHE.parent / f"chassis-infra-mypy-{WORKER}"
+# Context the CDK apps need for a synth: identity-provider settings (each app reads its own).
+INFRA_CONTEXT = {
+    "keycloak_url": "https://id.example.com",
+    "keycloak_realm": "svc",
+    "keycloak_client_id": "svc",
+    "auth0_domain": "example.eu.auth0.com",
+    "auth0_audience": "https://api.example.com",
+    "oidc_issuer": "https://id.example.com",
+    "oidc_jwks_url": "https://id.example.com/jwks",
+    "oidc_audience": "svc",
+    "sentry_dsn": "https://key@o1.ingest.sentry.io/1",
+}
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"`{' '.join(argv)}` failed in {cwd}:\n{done.stdout}{done.stderr}"
+
+
+def check_no_markers(project: Path) -> None:
+    """No `.jinja` file and no Jinja expression or tag is left anywhere in ``project``."""
+    for path in sorted(p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts):
+        assert not path.name.endswith(".jinja"), path
+        assert not MARKER.search(path.read_text(errors="replace")), f"template marker in {path}"
+
+
+def check_project(project: Path) -> None:
+    """The validators for what ``project`` contains, then its own checks."""
+    env = dict(os.environ)
+    uv = find_uv_bin()
+    if (project / "Dockerfile").exists():
+        run([str(TOOLS / "hadolint"), "--failure-threshold", "info", "Dockerfile"], project, env)
+    if (project / "docker-compose.yml").exists():
+        schema = ["--builtin-schema", "vendor.compose-spec", "docker-compose.yml"]
+        run([str(TOOLS / "check-jsonschema"), *schema], project, env)
+    if (project / ".github" / "workflows").is_dir():
+        _check_github(project, env)
+    if (project / ".gitlab-ci.yml").exists():
+        schema = ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"]
+        run([str(TOOLS / "check-jsonschema"), *schema], project, env)
+    run([uv, "sync", "--locked", "--quiet"], project, env)
+    run([uv, "run", "--locked", "ruff", "check", "."], project, env)
+    run([uv, "run", "--locked", "ruff", "format", "--check", "."], project, env)
+    run([uv, "run", "--locked", "mypy"], project, env)
+    run([uv, "run", "--locked", "pytest", "-p", "no:cacheprovider", "-q"], project, env)
+    if (project / "src" / "svc" / "lambda_handler.py").exists():
+        _check_lambda_package(project, env)
+
+
+def _check_github(project: Path, env: dict[str, str]) -> None:
+    """The workflows pass actionlint (and shellcheck, when it is installed) and their
+    schema; dependabot.yml passes its schema."""
+    workflows = sorted(str(p) for p in (project / ".github" / "workflows").glob("*.y*ml"))
+    assert workflows
+    run([str(TOOLS / "actionlint"), *workflows], project, env)
+    schema = [str(TOOLS / "check-jsonschema"), "--builtin-schema"]
+    run([*schema, "vendor.github-workflows", *workflows], project, env)
+    run([*schema, "vendor.dependabot", ".github/dependabot.yml"], project, env)
+
+
+def _check_lambda_package(project: Path, env: dict[str, str]) -> None:
+    """`make lambda-package` builds code that Lambda's Python can import and invoke."""
+    run(["make", "--no-print-directory", "lambda-package"], project, env)
+    version = (project / ".python-version").read_text().strip()
+    python = shutil.which(f"python{version}", path=env["PATH"])
+    assert python is not None
+    # As the Lambda runtime: nothing but the package directory on the path, a clean
+    # environment with only what the infrastructure sets.
+    runtime_env = {"PATH": "/usr/bin:/bin", "ENVIRONMENT": "dev", "AWS_DEFAULT_REGION": "eu-west-1"}
+    runtime_env.update(PROVIDER_ENVIRONMENT)
+    done = subprocess.run(
+        [python, "-I", "-c", LAMBDA_SMOKE, str(project / "build" / "lambda")],
+        env=runtime_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    response = json.loads(done.stdout.splitlines()[-1])
+    assert response["statusCode"] == 200, response
+    assert json.loads(response["body"])["version"] == "0.1.0"
+
+
+# Identity-provider settings the services refuse to start without; never contacted by /health.
+PROVIDER_ENVIRONMENT = {
+    "COGNITO_USER_POOL_ID": "eu-west-1_example",
+    "COGNITO_APP_CLIENT_ID": "example",
+    "AUTH0_DOMAIN": "example.eu.auth0.com",
+    "AUTH0_AUDIENCE": "https://api.example.com",
+    "OIDC_ISSUER": "https://id.example.com",
+    "OIDC_JWKS_URL": "https://id.example.com/jwks",
+    "OIDC_AUDIENCE": "svc",
+}
+
+LAMBDA_SMOKE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from svc.lambda_handler import handler
+event = {
+    "version": "2.0", "routeKey": "$default", "rawPath": "/health", "rawQueryString": "",
+    "headers": {"host": "api.example.com", "x-forwarded-proto": "https"},
+    "requestContext": {
+        "http": {"method": "GET", "path": "/health", "protocol": "HTTP/1.1",
+                 "sourceIp": "203.0.113.7", "userAgent": "smoke"},
+        "requestId": "smoke", "routeKey": "$default", "stage": "$default",
+    },
+    "isBase64Encoded": False,
+}
+print(json.dumps(handler(event, None)))
+"""
+
+
+def check_infra(infra: Path, env: dict[str, str] | None = None) -> None:
+    """The CDK app's own checks, then cfn-lint and checkov on what it synthesizes."""
+    uv = find_uv_bin()
+    infra_env = {
+        **(os.environ if env is None else env),
+        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        "MYPY_CACHE_DIR": str(INFRA_MYPY_CACHE),
+    }
+    run([uv, "sync", "--locked", "--quiet"], infra, infra_env)
+    run([uv, "run", "--locked", "ruff", "check", "."], infra, infra_env)
+    run([uv, "run", "--locked", "ruff", "format", "--check", "."], infra, infra_env)
+    run([uv, "run", "--locked", "mypy"], infra, infra_env)
+    run([uv, "run", "--locked", "pytest", "-p", "no:cacheprovider", "-q"], infra, infra_env)
+    for environment in ("dev", "prod"):
+        out = infra / "cdk.out" / environment
+        synth_env = {
+            **infra_env,
+            "CDK_OUTDIR": str(out),
+            "CDK_CONTEXT_JSON": json.dumps({"env": environment, **INFRA_CONTEXT}),
+        }
+        run([uv, "run", "--locked", "python", "app.py"], infra, synth_env)
+        templates = sorted(str(p) for p in out.glob("*.template.json"))
+        assert templates, f"nothing synthesized for {environment}"
+        # Errors fail; warnings such as W3005 (a DependsOn CDK itself writes) do not.
+        cfn_lint = [uv, "run", "--locked", "cfn-lint", "--non-zero-exit-code", "error"]
+        run([*cfn_lint, *templates], infra, infra_env)
+        checkov = [uv, "tool", "run", "--from", CHECKOV, "checkov", "--quiet", "--compact"]
+        checkov.append("--skip-download")  # no policy downloads: only the registries are reachable
+        run([*checkov, "-d", str(out), "--framework", "cloudformation"], infra, infra_env)
