@@ -219,6 +219,7 @@ def update(
                     {"path": d.path, "title": d.title, "supersedes": d.supersedes}
                     for d in result.decisions
                 ],
+                "notes": list(result.notes),
             }
         )
     else:

@@ -129,6 +129,8 @@ class Output:
                 f"\nRecorded the change in {escape(decision.path)} ({escape(decision.title)}), "
                 f"superseding {escape(decision.supersedes)}."
             )
+        for note in result.notes:
+            self.err.print(f"[yellow]note:[/] {escape(note)}")
         if result.decisions and not reason_given:
             self.err.print(
                 "[yellow]note:[/] the new ADR asks why the decision changed; write it in "

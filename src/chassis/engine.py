@@ -111,6 +111,7 @@ class UpdateResult:
     applied: bool = False
     changed_answers: Mapping[str, Any] = field(default_factory=dict)
     decisions: tuple[Decision, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def conflicts(self) -> list[str]:
@@ -446,6 +447,7 @@ def update(
         git.clone(root, clone)
         work = clone / relpath
         _run_update(template, work, changed, conflict=conflict, trust=trust)
+        notes = _relock(work, original=project.path)
         if changed or plan:  # the template as the update leaves it, once for both uses
             new = Path(tmp) / "new" / project.path.name
             stored = project.stored_answers
@@ -469,7 +471,14 @@ def update(
             _apply(work, project.path, changes)
     ordered = tuple(sorted(changes, key=lambda c: c.path))
     return UpdateResult(
-        project.path, project.version, target, ordered, not plan, changed, tuple(decisions)
+        project.path,
+        project.version,
+        target,
+        ordered,
+        not plan,
+        changed,
+        tuple(decisions),
+        tuple(notes),
     )
 
 
@@ -546,6 +555,33 @@ def _run_update(
             conflict=conflict,
             unsafe=trust or template.source.trusted,
         )
+
+
+def _relock(work: Path, *, original: Path) -> list[str]:
+    """Lock again, as ``new`` does, each uv project whose pyproject.toml the update changed.
+
+    A changed answer or template version can add or drop dependencies; a stale uv.lock
+    then fails the project's `uv sync --locked`. Only for a team that locks (the project
+    has a uv.lock); ``original`` is the project's clean tree. Returns notes for the user.
+    """
+    if not (original / "uv.lock").is_file():
+        return []
+    notes: list[str] = []
+    for pyproject in [work / "pyproject.toml", *sorted(work.glob("*/pyproject.toml"))]:
+        where = pyproject.parent.relative_to(work)
+        before = original / where / "pyproject.toml"
+        if not pyproject.is_file() or (
+            before.is_file() and before.read_bytes() == pyproject.read_bytes()
+        ):
+            continue
+        if _count_markers(pyproject.read_bytes()):
+            notes.append(
+                f"{(where / 'pyproject.toml').as_posix()} has conflicts: resolve them, "
+                f"then run `uv lock` in {'the project' if where == Path() else where.as_posix()}"
+            )
+            continue
+        notes += _lock_dependencies(pyproject.parent, where)
+    return notes
 
 
 def _changes(clone: Path, relpath: Path, conflict: Conflict, *, original: Path) -> list[FileChange]:
@@ -722,6 +758,7 @@ def _apply(work: Path, project: Path, changes: list[FileChange]) -> None:
                 target = project / change.path
                 if change.status == "deleted":
                     target.unlink(missing_ok=True)
+                    _remove_empty_parents(project, target)
                 else:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(work / change.path, target, follow_symlinks=False)
@@ -748,8 +785,17 @@ def _restore(project: Path, touched: list[FileChange]) -> None:
         if change.path not in tracked:
             target = project / change.path
             target.unlink(missing_ok=True)
-            for parent in target.relative_to(project).parents:
-                folder = project / parent
-                if folder == project or any(folder.iterdir()):
-                    break
-                folder.rmdir()
+            _remove_empty_parents(project, target)
+
+
+def _remove_empty_parents(project: Path, target: Path) -> None:
+    """Remove the folders above ``target`` that are left empty, up to ``project``.
+
+    Git does not track folders: one the update emptied (``.github/workflows/`` after
+    ``--set ci=gitlab``) would be left behind, untracked, and look like a CI config.
+    """
+    for parent in target.relative_to(project).parents:
+        folder = project / parent
+        if folder == project or not folder.is_dir() or any(folder.iterdir()):
+            break
+        folder.rmdir()
