@@ -47,8 +47,10 @@ def run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
 
 
 def check_no_markers(project: Path) -> None:
-    """No `.jinja` file and no Jinja expression or tag is left anywhere in ``project``."""
-    for path in sorted(p for p in project.rglob("*") if p.is_file() and ".git" not in p.parts):
+    """No `.jinja` file and no Jinja expression or tag is left anywhere in ``project``
+    (outside git's folder and the virtual environment a sync creates)."""
+    generated = (p for p in project.rglob("*") if not {".git", ".venv"} & set(p.parts))
+    for path in sorted(p for p in generated if p.is_file()):
         assert not path.name.endswith(".jinja"), path
         assert not MARKER.search(path.read_text(errors="replace")), f"template marker in {path}"
 
