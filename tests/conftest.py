@@ -139,9 +139,13 @@ def interpreters(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def uv_environment(interpreters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def uv_environment(interpreters: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What uv needs to lock, sync and run a generated project here, without downloads;
-    mypy shares one cache across generated projects (it revalidates by content hash)."""
+    mypy shares one cache across generated projects (it revalidates by content hash).
+
+    A generated project's pytest gets its own temporary root: left on the shared
+    /tmp/pytest-of-<user>, its clean-up of old numbered folders races the other workers'
+    runs and fails the session with "Directory not empty"."""
     monkeypatch.setenv(
         "PATH", f"{interpreters}{os.pathsep}{_without_pyenv_shims(os.environ['PATH'])}"
     )
@@ -149,6 +153,9 @@ def uv_environment(interpreters: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
     monkeypatch.setenv("MYPY_CACHE_DIR", str(UV_CACHE.parent / f"chassis-mypy-{WORKER}"))
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    temproot = tmp_path / "pytest-temproot"
+    temproot.mkdir()
+    monkeypatch.setenv("PYTEST_DEBUG_TEMPROOT", str(temproot))
 
 
 def tool_dir(path: Path, **stubs: str) -> Path:
