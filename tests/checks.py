@@ -141,11 +141,11 @@ print(json.dumps(handler(event, None)))
 """
 
 
-def check_infra(infra: Path, env: dict[str, str] | None = None) -> None:
+def check_infra(infra: Path) -> None:
     """The CDK app's own checks, then cfn-lint and checkov on what it synthesizes."""
     uv = find_uv_bin()
     infra_env = {
-        **(os.environ if env is None else env),
+        **os.environ,
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "MYPY_CACHE_DIR": str(INFRA_MYPY_CACHE),

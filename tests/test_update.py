@@ -371,3 +371,29 @@ def test_a_staged_rename_is_named_once_by_its_new_path(cli: Cli, project: Path) 
 
     assert result.exit_code == 1
     assert f"error: {project} has uncommitted changes (NOTES.md);" in result.stderr
+
+
+def test_an_update_that_cannot_relock_says_so_and_keeps_the_merge(
+    cli: Cli, tmp_path: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new dependency with uv unable to lock (offline, nothing cached): the update
+    still lands, uv.lock stays as the team had it, and a note says to run `uv lock`."""
+    pyproject = '[project]\nname = "proj"\nversion = "0.1.0"\ndependencies = [{deps}]\n'
+    release(template_repo, "1.1.0", {"project/pyproject.toml": pyproject.format(deps="")})
+    assert cli("new", "proj", "--template", template_repo, "--defaults", "--no-lock").exit_code == 0
+    project = Path("proj").resolve()
+    (project / "uv.lock").write_text("# the team's lock file\n")
+    commit_all(project, "lock")
+    release(template_repo, "1.2.0", {"project/pyproject.toml": pyproject.format(deps='"attrs"')})
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-uv-cache"))
+
+    result = cli("update", project, "--json")
+
+    assert result.exit_code == 0, result.stderr
+    notes = json.loads(result.stdout)["notes"]
+    assert len(notes) == 1
+    assert notes[0].startswith("dependencies are not locked yet (")
+    assert "run `uv lock` in the project" in notes[0]
+    assert '"attrs"' in (project / "pyproject.toml").read_text()
+    assert (project / "uv.lock").read_text() == "# the team's lock file\n"

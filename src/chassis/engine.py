@@ -210,10 +210,8 @@ def new(
     try:
         stage = staging_root / dest.name
         _run_copy(template, stage, answers, trust=trust)
-        # The project and any uv project beside it (infra/ has its own dependencies).
-        projects = [file.parent for file in sorted(stage.glob("*/pyproject.toml"))]
         if lock and (stage / "pyproject.toml").is_file():
-            for project in [stage, *projects]:
+            for project in _uv_projects(stage):
                 notes += _lock_dependencies(project, project.relative_to(stage))
             locked = not notes
         if commit:
@@ -231,6 +229,11 @@ def new(
     return NewResult(
         dest, template.version, template.source.url, dict(answers), commit, locked, tuple(notes)
     )
+
+
+def _uv_projects(root: Path) -> list[Path]:
+    """``root`` and each uv project beside it (infra/ has its own dependencies)."""
+    return [root, *(file.parent for file in sorted(root.glob("*/pyproject.toml")))]
 
 
 def _lock_dependencies(project: Path, where: Path) -> list[str]:
@@ -567,8 +570,9 @@ def _relock(work: Path, *, original: Path) -> list[str]:
     if not (original / "uv.lock").is_file():
         return []
     notes: list[str] = []
-    for pyproject in [work / "pyproject.toml", *sorted(work.glob("*/pyproject.toml"))]:
-        where = pyproject.parent.relative_to(work)
+    for folder in _uv_projects(work):
+        pyproject = folder / "pyproject.toml"
+        where = folder.relative_to(work)
         before = original / where / "pyproject.toml"
         if not pyproject.is_file() or (
             before.is_file() and before.read_bytes() == pyproject.read_bytes()
