@@ -126,7 +126,7 @@ def find_dir(start: Path) -> Path:
     for folder in (start, *start.parents):
         marker = folder / ".adr-dir"  # adr-tools records a custom location here
         if marker.is_file():
-            custom = folder / marker.read_text(encoding="utf-8").strip()
+            custom = folder / _text(marker).strip()
             if custom.is_dir():
                 return custom
         for name in ADR_DIRS:
@@ -267,6 +267,7 @@ def _superseded_record(folder: Path, number: int) -> Record:
             "pass the number of an existing ADR to --supersedes (see `chassis adr list`)",
         )
     old = records[number]
+    _text(old.path)  # it is rewritten: fail now, before the new record exists
     if old.superseded:
         raise UsageError(
             f"ADR {number} ({old.title}) is already {old.status}",
@@ -293,11 +294,21 @@ def _exclusive(folder: Path, number: int, title: str) -> Iterator[Path]:
         raise
 
 
+def _text(path: Path) -> str:
+    """A file chassis reads and may rewrite: it must be UTF-8 text."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ChassisError(
+            f"{path} is not UTF-8 text", "save it as UTF-8, then run the command again"
+        ) from None
+
+
 def _template(folder: Path) -> str:
     for name in TEMPLATE_NAMES:
         candidate = folder / name
         if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
+            return _text(candidate)
     return _DEFAULT_TEMPLATE
 
 
@@ -338,7 +349,7 @@ def _set_front_matter(text: str, **values: str) -> str:
 def supersede(path: Path, by: Record) -> None:
     """Mark the ADR at ``path`` as superseded by ``by``, with a link to it."""
     link = f"[{by.ref}: {by.title}]({by.path.name})"
-    text = path.read_text(encoding="utf-8")
+    text = _text(path)
     if "status" in _front_matter(text):
         text = _set_front_matter(text, status=f"superseded by {by.ref}")
         text = _after_title(text, f"> Superseded by {link}.")
@@ -399,7 +410,7 @@ _NO_REASON = (
 
 def mark_supersedes(path: Path, old: Record, *, why: str | None = None) -> None:
     """Add a link from the new ADR at ``path`` to the one it replaces."""
-    text = path.read_text(encoding="utf-8")
+    text = _text(path)
     line = f"> Supersedes [{old.ref}: {old.title}]({old.path.name})."
     if why:
         line += f"\n\n## Why this changed\n\n{why}"

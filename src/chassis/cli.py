@@ -309,8 +309,9 @@ def _adr_dir(folder: Path | None) -> Path:
     if folder is None:
         return adr.find_dir(Path.cwd())
     if not folder.is_dir():
+        problem = "is not a directory" if folder.exists() else "does not exist"
         raise ChassisError(
-            f"the ADR folder {folder} does not exist", "create it, or pass an existing --dir"
+            f"the ADR folder {folder} {problem}", "create it, or pass an existing --dir"
         )
     return folder
 
@@ -382,6 +383,22 @@ def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
 
 
+def _command_path(argv: list[str]) -> str:
+    """``chassis`` and the subcommands named in ``argv``: for a usage error that Typer
+    raises without its command's context (an option missing its value)."""
+    words = ["chassis"]
+    command = typer.main.get_command(app)
+    for word in argv:
+        if word.startswith("-"):
+            continue  # a group option such as --verbose
+        commands: dict[str, Any] = getattr(command, "commands", {})
+        if word not in commands:
+            break
+        words.append(word)
+        command = commands[word]
+    return " ".join(words)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run chassis and exit with its documented exit code."""
     # SIGTERM takes the same clean-up path as Ctrl-C: no half-written project is left.
@@ -397,7 +414,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = error.exit_code
     except typer.TyperException as error:  # a usage error: bad option, missing argument
         ctx = getattr(error, "ctx", None)
-        _output().usage_error(error.format_message(), ctx.command_path if ctx else "chassis")
+        if type(error).__name__ == "NoArgsIsHelpError":  # `chassis` or `chassis adr` alone
+            typer.echo(error.format_message(), err=True)
+        else:
+            command = (
+                ctx.command_path if ctx else _command_path(sys.argv[1:] if argv is None else argv)
+            )
+            _output().usage_error(error.format_message(), command)
         code = error.exit_code
     except (typer.Abort, KeyboardInterrupt):
         code = ExitCode.INTERRUPTED

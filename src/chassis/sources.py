@@ -141,6 +141,7 @@ def from_spec(spec: str) -> TemplateSource:
         url = str(local.resolve())
     else:
         url = spec
+    git.require()  # a missing git is not a problem with the source
     try:
         tags = git.version_tags(url)
     except GitError as error:
@@ -160,7 +161,18 @@ def from_spec(spec: str) -> TemplateSource:
 
 def from_recorded(src_path: str) -> TemplateSource:
     """The source a project's answers file names."""
-    return bundled() if src_path == BUNDLED_SRC else from_spec(src_path)
+    if src_path == BUNDLED_SRC:
+        return bundled()
+    local = Path(src_path).expanduser()
+    looks_local = src_path.startswith(("/", ".", "~")) or ":" not in src_path
+    if looks_local and not local.exists():
+        # from_spec's fix names --template, which `check` and `update` do not take.
+        raise TemplateError(
+            f"the project's template source {src_path} does not exist",
+            "restore the template there, or set _src_path in .copier-answers.yml to where "
+            "it is now",
+        )
+    return from_spec(src_path)
 
 
 @contextmanager
