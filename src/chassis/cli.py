@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import traceback
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -35,7 +36,16 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_state = {"verbose": False}
+
+@dataclass
+class _State:
+    verbose: bool = False
+    # What a command has already changed on disk: an interruption after that point (while
+    # reporting, say) must not claim that nothing was changed.
+    done: str | None = None
+
+
+_state = _State()
 
 
 class ConflictMode(StrEnum):
@@ -61,7 +71,7 @@ def _root(
         bool, typer.Option("--verbose", "-v", help="Show tracebacks for unexpected errors.")
     ] = False,
 ) -> None:
-    _state["verbose"] = verbose
+    _state.verbose = verbose
 
 
 def _output() -> Output:
@@ -161,6 +171,7 @@ def new(
         trust=trust,
         lock=not no_lock,
     )
+    _state.done = f"{result.path} was created"
     steps = spec.render(spec.next_steps, {**context, **final})
     out.created(result, f"cd {dest}\n{steps}")
 
@@ -205,6 +216,8 @@ def update(
         trust=trust,
         reason=reason,
     )
+    if result.applied and result.changes:
+        _state.done = f"{result.path} was updated"
     if json_:
         out.json(
             {
@@ -409,7 +422,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         code = returned if isinstance(returned, int) else ExitCode.OK
     except ChassisError as error:
         _output().error(error)
-        if _state["verbose"]:
+        if _state.verbose:
             traceback.print_exc()
         code = error.exit_code
     except typer.TyperException as error:  # a usage error: bad option, missing argument
@@ -429,11 +442,11 @@ def main(argv: list[str] | None = None) -> NoReturn:
             f"[bold red]error:[/] chassis failed unexpectedly: {type(error).__name__}: {error}; "
             "rerun with --verbose and report the traceback"
         )
-        if _state["verbose"]:
+        if _state.verbose:
             traceback.print_exc()
         code = ExitCode.ERROR
     finally:
         signal.signal(signal.SIGTERM, previous)
     if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
-        _output().interrupted()
+        _output().interrupted(_state.done)
     sys.exit(int(code))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from chassis import adr, git, sources
 from chassis import answers as answers_
@@ -367,6 +367,14 @@ def read_project(path: Path) -> Project:
                 f"{answers_file} records no {key}, so its template version is unknown",
                 f"restore it from git history (git log -p -- {ANSWERS_FILE})",
             )
+    try:
+        Version(recorded["_commit"])  # every template version chassis reads is one
+    except InvalidVersion:
+        raise NotAProjectError(
+            f"{answers_file} records _commit {recorded['_commit']!r}, which is not a template "
+            "version",
+            f"restore it from git history (git log -p -- {ANSWERS_FILE})",
+        ) from None
     return Project(path, recorded)
 
 
@@ -446,6 +454,12 @@ def update(
 
     relpath = project.path.relative_to(root)
     with _update_lock(root, project.path), tempfile.TemporaryDirectory(prefix="chassis-") as tmp:
+        # Again under the lock: another update may have finished between the check above
+        # and this one taking the lock, leaving its result uncommitted. Merging from HEAD
+        # and copying over that result would mix the two (tests/test_interruptions.py).
+        dirty = git.dirty_files(project.path)
+        if dirty:
+            raise DirtyTreeError(project.path, dirty)
         clone = Path(tmp) / "work"
         git.clone(root, clone)
         work = clone / relpath
