@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> None:
         "`uv run pytest`": [],
     }
     totals: list[float] = []
+    python = ""
     with tempfile.TemporaryDirectory(prefix="bench-green-") as tmp:
         work = Path(tmp)
         env = _setup.environment(work)
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
                 total += elapsed
                 if round_ >= 0:
                     steps[name].append(elapsed)
+            python = (project / ".python-version").read_text().strip()
             if round_ >= 0:
                 totals.append(total)
                 print(f"round {round_ + 1}: {total:.1f} s", flush=True)
@@ -69,17 +71,11 @@ def main(argv: list[str] | None = None) -> None:
 
 Target: at most {h.seconds(TARGET)} from nothing to passing tests: {h.seconds(total)},
 {h.verdict(total, TARGET)}. `chassis new` includes the first commit and `uv lock`; the
-project's Python ({_python()}) is installed, and uv's package cache is warm, as on a
+project's Python ({python}) is installed, and uv's package cache is warm, as on a
 developer's machine after their first project.
 """
     print(body)
     h.record("Time to green", body)
-
-
-def _python() -> str:
-    copier_yml = (_setup.TEMPLATE / "copier.yml").read_text()
-    after = copier_yml.split("python_version:", 1)[1]
-    return next(line.split('"')[1] for line in after.splitlines() if "default:" in line)
 
 
 if __name__ == "__main__":
