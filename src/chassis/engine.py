@@ -610,11 +610,17 @@ def _changes(clone: Path, relpath: Path, conflict: Conflict, *, original: Path) 
     prefix = "" if str(relpath) == "." else f"{relpath.as_posix()}/"
     entries = git.status(clone / relpath, renames=False)
     rejected = {name.removesuffix(".rej") for _, name in entries if name.endswith(".rej")}
+    # A file the template deletes and the team edited: Copier leaves a .rej of the team's
+    # hunks and deletes the file. The file is deleted, as in inline mode, and the .rej of
+    # a file that no longer exists is dropped.
+    gone = {name for name in rejected if not (clone / name).exists()}
     changes: list[FileChange] = []
     for code, name in entries:
         rel = name.removeprefix(prefix)
+        if name.endswith(".rej") and name.removesuffix(".rej") in gone:
+            continue
         status: Status
-        if "U" in code or code in {"AA", "DD"} or name in rejected:
+        if "U" in code or code in {"AA", "DD"} or (name in rejected and name not in gone):
             status = "conflict"
         elif code == "??" or "A" in code:
             status = "added"
