@@ -416,6 +416,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Run chassis and exit with its documented exit code."""
     # SIGTERM takes the same clean-up path as Ctrl-C: no half-written project is left.
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    _state.done = None  # main runs more than once in one process under the tests
     code: int
     try:
         returned = app(args=argv, prog_name="chassis", standalone_mode=False)
