@@ -1,11 +1,13 @@
 """The checks a generated project must pass, shared by the variant and update-path tests.
 
-No template marker left; hadolint, the compose schema, and actionlint and the schemas of
-the GitHub workflows and dependabot.yml, or the GitLab CI schema; then the project's own
-`uv sync --locked`, ruff, ruff format check, mypy --strict and pytest (whose PostgreSQL
-tests run a real server); for serverless, the built Lambda package answers an HTTP API
-event under the target Python. `check_infra` runs the CDK app's own lint, types and
-tests, then cfn-lint and checkov on the CloudFormation it synthesizes for dev and prod.
+No template marker left; no secret in any file the project commits (detect-secrets, less
+the template's known non-secrets in NOT_SECRETS); hadolint, the compose schema, and
+actionlint and the schemas of the GitHub workflows and dependabot.yml, or the GitLab CI
+schema; then the project's own `uv sync --locked`, ruff, ruff format check, mypy --strict
+and pytest (whose PostgreSQL tests run a real server, and whose API contract test runs
+Schemathesis); for serverless, the built Lambda package answers an HTTP API event under
+the target Python. `check_infra` runs the CDK app's own lint, types and tests, then
+cfn-lint and checkov on the CloudFormation it synthesizes for dev and prod.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import re
 import shutil
 import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 from conftest import UV_CACHE, WORKER
+from detect_secrets.core.secrets_collection import SecretsCollection
+from detect_secrets.settings import default_settings
 from uv import find_uv_bin
 
 # A Jinja expression or tag left unrendered (`${{ ... }}` is a GitHub Actions expression).
@@ -41,6 +46,29 @@ INFRA_CONTEXT = {
 }
 
 
+# What detect-secrets flags in generated projects that is no secret, each by file, the
+# detector and the exact value, so anything else in the same file is still reported.
+NOT_SECRETS: dict[tuple[str, str, str], str] = {
+    (".env.example", "Basic Auth Credentials", "app"): "the local compose database's app:app",
+    ("src/*/settings.py", "Basic Auth Credentials", "app"): "the same, DATABASE_URL's default",
+    ("docker-compose.yml", "Basic Auth Credentials", "app"): "the same, for the app container",
+    ("docker-compose.yml", "Secret Keyword", "app"): "the same, POSTGRES_PASSWORD of its db",
+    ("docker-compose.yml", "Secret Keyword", "local"): "DynamoDB Local takes any credentials",
+    (".github/workflows/ci.yml", "Secret Keyword", "postgres"): "CI's throwaway service database",
+    (".github/workflows/ci.yml", "Basic Auth Credentials", "postgres"): "the same, its URL",
+    (".gitlab-ci.yml", "Secret Keyword", "postgres"): "CI's throwaway service database",
+    (".gitlab-ci.yml", "Basic Auth Credentials", "postgres"): "the same, its URL",
+    ("docs/onboarding.md", "Secret Keyword", "CHASSIS_BOT_TOKEN"): "prose naming a CI secret",
+    ("tests/test_logging.py", "Secret Keyword", "hunter2"): "input the redaction test masks",
+    ("tests/test_database_secret.py", "Secret Keyword", "p@ss:w/rd%?"): "URL-escaping test data",
+    ("tests/test_database_secret.py", "Basic Auth Credentials", "wrong"): "a URL to no server",
+    ("tests/test_cognito_user_pool.py", "Secret Keyword", "Correct-Horse-7-Battery"): (
+        "a user of moto's in-memory user pool"
+    ),
+    ("tests/test_cognito_user_pool.py", "Secret Keyword", "test"): "moto's fake AWS credentials",
+}
+
+
 def run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"`{' '.join(argv)}` failed in {cwd}:\n{done.stdout}{done.stderr}"
@@ -55,10 +83,51 @@ def check_no_markers(project: Path) -> None:
         assert not MARKER.search(path.read_text(errors="replace")), f"template marker in {path}"
 
 
+def project_files(project: Path) -> list[str]:
+    """What ``project`` commits: in a git repository the tracked files and those `git add`
+    would take, else every file outside git's folder and the virtual environment."""
+    if (project / ".git").exists():
+        argv = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+        listed = subprocess.run(argv, cwd=project, capture_output=True, text=True, check=True)
+        names = sorted(set(filter(None, listed.stdout.split("\0"))))
+        return [name for name in names if (project / name).is_file()]
+    files = (p.relative_to(project) for p in project.rglob("*") if p.is_file())
+    return sorted(str(p) for p in files if not {".git", ".venv"} & set(p.parts))
+
+
+def secret_findings(project: Path) -> list[str]:
+    """``path:line: kind`` for each likely secret detect-secrets finds in the files
+    ``project`` commits, less NOT_SECRETS; never the value itself."""
+    files = project_files(project)
+    assert ".copier-answers.yml" in files, "the answers file must be scanned"
+    found = SecretsCollection(root=str(project))
+    with default_settings():  # every plugin, the default filters, no network verification
+        for name in files:
+            found.scan_file(name)
+    return [
+        f"{name}:{secret.line_number}: {secret.type}"
+        for name, secret in sorted(found, key=lambda item: (item[0], item[1].line_number))
+        if not any(
+            fnmatch(name, path) and (kind, value) == (secret.type, secret.secret_value)
+            for path, kind, value in NOT_SECRETS
+        )
+    ]
+
+
+def check_no_secrets(project: Path) -> None:
+    findings = secret_findings(project)
+    assert not findings, (
+        "likely secrets in the generated project (a real secret belongs in .env or the "
+        "environment; a value that is none goes in NOT_SECRETS with its reason):\n"
+        + "\n".join(findings)
+    )
+
+
 def check_project(project: Path) -> None:
     """The validators for what ``project`` contains, then its own checks."""
     env = dict(os.environ)
     uv = find_uv_bin()
+    check_no_secrets(project)  # before the checks add caches, builds and virtual environments
     if (project / "Dockerfile").exists():
         run([str(TOOLS / "hadolint"), "--failure-threshold", "info", "Dockerfile"], project, env)
     if (project / "docker-compose.yml").exists():
