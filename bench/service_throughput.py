@@ -272,8 +272,9 @@ What remains of the gap, in server CPU per request on `/health`:
 
 - {cpu("full") - cpu("no-middleware"):.0f} µs is `RequestContextMiddleware`, most of it the
   access line. Its structlog chain (context, level, logger name, timestamp,
-  service, redaction, exception formatting, orjson, one write) takes about 8 µs
-  timed alone in a loop and two to three times that in the server, between socket
+  service, redaction, exception formatting, orjson, one write) took about 8 µs
+  timed alone in a loop when profiled by hand (2026-11-21, not by this benchmark)
+  and two to three times that in the server, between socket
   reads and writes; binding the request id to structlog's context and clearing it
   take about 6 µs more there, the id and the response header about 2 µs. That is
   the price of one structured, redacted line per request with its request id: a
