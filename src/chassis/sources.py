@@ -126,13 +126,17 @@ def bundled() -> TemplateSource:
     return TemplateSource(BUNDLED_SRC, _parse_versions(git.version_tags(str(target))), bundled=True)
 
 
+def _looks_local(spec: str) -> bool:
+    """Whether ``spec`` names a path on this machine rather than a git URL."""
+    return spec.startswith(("/", ".", "~")) or Path(spec).expanduser().exists() or ":" not in spec
+
+
 def from_spec(spec: str) -> TemplateSource:
     """A ``--template`` argument: a local git repository or bundle, or a git URL."""
     if spec == BUNDLED_SRC:
         return bundled()
     local = Path(spec).expanduser()
-    looks_local = spec.startswith(("/", ".", "~")) or local.exists() or ":" not in spec
-    if looks_local:
+    if _looks_local(spec):
         if not local.exists():
             raise TemplateError(
                 f"template source {spec} does not exist",
@@ -163,9 +167,7 @@ def from_recorded(src_path: str) -> TemplateSource:
     """The source a project's answers file names."""
     if src_path == BUNDLED_SRC:
         return bundled()
-    local = Path(src_path).expanduser()
-    looks_local = src_path.startswith(("/", ".", "~")) or ":" not in src_path
-    if looks_local and not local.exists():
+    if _looks_local(src_path) and not Path(src_path).expanduser().exists():
         # from_spec's fix names --template, which `check` and `update` do not take.
         raise TemplateError(
             f"the project's template source {src_path} does not exist",
