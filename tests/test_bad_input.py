@@ -1013,6 +1013,33 @@ CASES = [
     ),
 ]
 
+# An empty value, as `chassis new "$DIR"` gives when DIR is unset: refused, never read as
+# the current directory, the bundled template or no preset.
+OPTIONAL = "give a value, or leave the option out for its default"
+PROJECT = "give the project's directory, or leave it out for the current one"
+EMPTY = [
+    ("new", "dest", ("new", ""), "name the directory to create"),
+    ("new", "--template", ("new", "svc", "--defaults", "--template", ""), OPTIONAL),
+    ("new", "--preset", ("new", "svc", "--defaults", "--preset="), OPTIONAL),
+    ("new", "--vcs-ref", ("new", "svc", "--defaults", "--vcs-ref", ""), OPTIONAL),
+    ("new", "--answers-file", ("new", "svc", "--defaults", "--answers-file", ""), OPTIONAL),
+    ("update", "path", ("update", ""), PROJECT),
+    ("update", "--to", ("update", "--to", ""), OPTIONAL),
+    ("check", "path", ("check", " "), PROJECT),
+    ("presets", "--template", ("presets", "--template", ""), OPTIONAL),
+    ("adr list", "--dir", ("adr", "list", "--dir", ""), OPTIONAL),
+]
+CASES += [
+    Case(
+        f"{command.replace(' ', '-')}-empty-{name.lstrip('-')}",
+        args,
+        2,
+        f"error: Invalid value for '{name}': it is empty; {fix}; "
+        f"run `chassis {command} --help` for usage",
+    )
+    for command, name, args, fix in EMPTY
+]
+
 
 def _documented_exit_codes() -> set[int]:
     """The codes in the table of docs/exit-codes.md."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -84,6 +85,30 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
+def _given(fix: str) -> Callable[[str | Path], str]:
+    """A parser that refuses an empty value, saying ``fix``: ``chassis new "$DIR"`` with
+    DIR unset must not quietly mean the current directory, nor ``--template ''`` the
+    bundled template. Click calls it for each value given; its ValueError becomes the
+    one-line "Invalid value" usage error."""
+
+    def parse(value: str | Path) -> str:
+        text = str(value)
+        if not text.strip():
+            raise ValueError(f"it is empty; {fix}")
+        return text
+
+    return parse
+
+
+def _given_path(fix: str) -> Callable[[str | Path], Path]:
+    parse = _given(fix)
+    return lambda value: Path(parse(value))
+
+
+OPTIONAL = "give a value, or leave the option out for its default"
+PROJECT = "give the project's directory, or leave it out for the current one"
+
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", metavar="KEY=VALUE", help="Answer a question; repeat for several."),
@@ -93,14 +118,22 @@ SetOption = Annotated[
 @app.command()
 def new(
     dest: Annotated[
-        Path, typer.Argument(help="Directory to create; it must not exist or be empty.")
+        Path,
+        typer.Argument(
+            parser=_given_path("name the directory to create"),
+            help="Directory to create; it must not exist or be empty.",
+        ),
     ],
     preset: Annotated[
-        str | None, typer.Option(help="Start from a preset (see `chassis presets`).")
+        str | None,
+        typer.Option(parser=_given(OPTIONAL), help="Start from a preset (see `chassis presets`)."),
     ] = None,
     set_: SetOption = None,
     answers_file: Annotated[
-        Path | None, typer.Option(help="A YAML file of answers, such as another project's.")
+        Path | None,
+        typer.Option(
+            parser=_given_path(OPTIONAL), help="A YAML file of answers, such as another project's."
+        ),
     ] = None,
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Never prompt; use defaults for anything unanswered.")
@@ -108,11 +141,13 @@ def new(
     template: Annotated[
         str | None,
         typer.Option(
-            help="A Copier template as a git URL, repository or bundle; default: bundled."
+            parser=_given(OPTIONAL),
+            help="A Copier template as a git URL, repository or bundle; default: bundled.",
         ),
     ] = None,
     vcs_ref: Annotated[
-        str | None, typer.Option(help="Template version to use; default: the latest.")
+        str | None,
+        typer.Option(parser=_given(OPTIONAL), help="Template version to use; default: the latest."),
     ] = None,
     no_git: Annotated[
         bool, typer.Option("--no-git", help="Do not create a git repository.")
@@ -178,9 +213,14 @@ def new(
 
 @app.command()
 def update(
-    path: Annotated[Path, typer.Argument(help="The project to update.")] = Path(),
+    path: Annotated[
+        Path, typer.Argument(parser=_given_path(PROJECT), help="The project to update.")
+    ] = Path(),
     to: Annotated[
-        str | None, typer.Option(help="Template version to update to; default: the latest.")
+        str | None,
+        typer.Option(
+            parser=_given(OPTIONAL), help="Template version to update to; default: the latest."
+        ),
     ] = None,
     set_: SetOption = None,
     conflict: Annotated[
@@ -243,7 +283,9 @@ def update(
 
 @app.command()
 def check(
-    path: Annotated[Path, typer.Argument(help="The project to check.")] = Path(),
+    path: Annotated[
+        Path, typer.Argument(parser=_given_path(PROJECT), help="The project to check.")
+    ] = Path(),
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Tell whether a newer template version exists: exit 0 if current, 3 if not."""
@@ -270,7 +312,10 @@ def check(
 @app.command()
 def presets(
     template: Annotated[
-        str | None, typer.Option(help="List another template's presets; default: bundled.")
+        str | None,
+        typer.Option(
+            parser=_given(OPTIONAL), help="List another template's presets; default: bundled."
+        ),
     ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the presets as JSON.")] = False,
 ) -> None:
@@ -311,6 +356,7 @@ DirOption = Annotated[
     Path | None,
     typer.Option(
         "--dir",
+        parser=_given_path(OPTIONAL),
         help="The ADR folder; default: the nearest docs/adr/ (or docs/decisions/, doc/adr/).",
     ),
 ]
