@@ -85,6 +85,12 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
     """The previous release's template tagged as such, then this working tree's tagged as
     the next minor version: what a team sees when a new chassis release comes out."""
     revision, previous = _previous_release()
+    probe = ["git", "cat-file", "-e", f"{revision}^{{commit}}"]
+    if subprocess.run(probe, cwd=REPO, capture_output=True, check=False).returncode != 0:
+        pytest.fail(
+            f"the previous template release {revision} is not in this clone (a shallow "
+            "clone?); fetch the history first: git fetch --unshallow --tags"
+        )
     major, minor = Version(previous).release[:2]
     current = f"{major}.{minor + 1}.0"
     repo = tmp_path_factory.mktemp("template-history")
