@@ -226,6 +226,22 @@ def answers_of(project: Path) -> dict[str, object]:
     return data
 
 
+def update_locked(project: Path) -> bool:
+    """Whether a chassis update holds ``project``'s lock. The lock file stays in .git once
+    made (filelock keeps it, so that waiters never split across inodes): only trying the
+    lock tells. Tried for an instant, so it can only delay an update, never block one
+    that already holds it."""
+    from filelock import FileLock, Timeout  # noqa: PLC0415
+
+    lock = FileLock(project / ".git" / "chassis-update.lock", blocking=False, thread_local=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` (outside .git) with its bytes."""
     return {

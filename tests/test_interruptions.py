@@ -37,14 +37,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Result, answers_of, git, release, snapshot
+from conftest import Result, answers_of, git, release, snapshot, update_locked
 
 Cli = Callable[..., Result]
 
 HOLD_SECONDS = 30  # a hold gives up after this; no test waits that long for anything
 WAIT_SECONDS = 30  # how long a test waits for a process to reach a hold or to finish
 INTERRUPTED = "interrupted: nothing was changed"
-LOCK = Path(".git") / "chassis-update.lock"
 
 PYPROJECT = """\
 [project]
@@ -391,7 +390,7 @@ def test_an_interrupted_update_leaves_every_file_as_it_was(
 
         run = start(*args, cwd=project, logs=tmp_path / "logs", path=tools, hooked=hooked)
         run.wait_for(hold.reached.exists)
-        assert (project / LOCK).is_file(), "the lock is not taken: the wrong moment"
+        assert update_locked(project), "the lock is not taken: the wrong moment"
         send(run.process)
         if moment == "apply":
             time.sleep(0.1)  # the signal is pending: signals are held off during the copy
@@ -404,7 +403,7 @@ def test_an_interrupted_update_leaves_every_file_as_it_was(
         assert snapshot(project) == before
         assert git("status", "--porcelain", "--ignored", cwd=project) == ""
         assert git("rev-parse", "HEAD", cwd=project) == head
-        assert not (project / LOCK).exists()
+        assert not update_locked(project)
 
         again = cli("update", project, "--trust")
         assert again.exit_code == 0, again.stderr
@@ -425,10 +424,9 @@ def _single_update(cli: Cli, project: Path, tmp_path: Path, *args: str) -> dict[
 
 
 def _in_progress(project: Path) -> str:
-    lock = project / LOCK
     return (
         f"error: another chassis update is running in {project}; "
-        f"wait for it to finish (if none is running, delete {lock})"
+        "wait for it to finish, then run the update again"
     )
 
 
@@ -445,13 +443,13 @@ def test_a_second_update_while_one_runs_is_refused(
     second = start("update", cwd=project, logs=tmp_path / "second", path=tools)
     code, out, err = second.finish()
     assert (code, out, err.strip()) == (1, "", _in_progress(project))
-    assert (project / LOCK).is_file()  # still the first one's
+    assert update_locked(project)  # still the first one's
 
     hold.release()
     code, out, err = first.finish()
     assert code == 0, out + err
     assert snapshot(project) == expected
-    assert not (project / LOCK).exists()
+    assert not update_locked(project)
 
 
 def test_an_update_that_checked_the_tree_before_another_finished_refuses(
@@ -476,7 +474,7 @@ def test_an_update_that_checked_the_tree_before_another_finished_refuses(
     assert code == 1, out + err
     assert f"error: {project} has uncommitted changes" in err
     assert snapshot(project) == expected
-    assert not (project / LOCK).exists()
+    assert not update_locked(project)
 
 
 @pytest.mark.slow  # five rounds of two updates
@@ -499,7 +497,7 @@ def test_two_updates_started_together_amount_to_one(
             f"error: {project} has uncommitted changes"
         ), refused_err
         assert snapshot(project) == expected
-        assert not (project / LOCK).exists()
+        assert not update_locked(project)
         git("reset", "--quiet", "--hard", cwd=project)
         git("clean", "-fdxq", cwd=project)
 
@@ -559,7 +557,7 @@ def test_an_interrupted_report_of_update_does_not_say_nothing_changed(
     with full_pipe() as stdout:
         run = start("update", cwd=project, logs=tmp_path / "logs", stdout=stdout)
         # Copied, and the lock released: what is left is the report.
-        run.wait_for(lambda: snapshot(project) != before and not (project / LOCK).exists())
+        run.wait_for(lambda: snapshot(project) != before and not update_locked(project))
         assert run.process.poll() is None  # blocked writing its report
         sigterm(run.process)
         code, _, err = run.finish()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -11,7 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Result, answers_of, commit_all, git, release, snapshot, write_tree
+from conftest import (
+    Result,
+    answers_of,
+    commit_all,
+    git,
+    release,
+    snapshot,
+    update_locked,
+    write_tree,
+)
 
 Cli = Callable[..., Result]
 
@@ -292,14 +302,17 @@ def test_an_interrupted_apply_restores_every_file(
 def test_a_second_update_at_once_is_refused(cli: Cli, project: Path, template_repo: Path) -> None:
     release(template_repo, "2.0.0", {"project/CONTRIBUTING.md": "Be kind.\n"})
     lock = project / ".git" / "chassis-update.lock"
-    lock.write_text(str(os.getpid()))  # a live process holds it
-
-    result = cli("update", project)
+    held = os.open(lock, os.O_CREAT | os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running update holds it
+    try:
+        result = cli("update", project)
+    finally:
+        os.close(held)
 
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         f"error: another chassis update is running in {project}; "
-        f"wait for it to finish (if none is running, delete {lock})"
+        "wait for it to finish, then run the update again"
     )
     assert answers_of(project)["_commit"] == "1.0.0"
 
@@ -345,16 +358,30 @@ def test_a_lock_left_by_a_killed_run_is_taken_over(
     cli: Cli, project: Path, template_repo: Path
 ) -> None:
     release(template_repo, "2.0.0", {"project/CONTRIBUTING.md": "Be kind.\n"})
-    gone = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone.wait()
     lock = project / ".git" / "chassis-update.lock"
-    lock.write_text(str(gone.pid))
+    # A run killed while holding the lock: SIGKILL leaves its file behind.
+    argv = [sys.executable, "-c", HOLD_LOCK, str(lock)]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) as holder:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "locked\n"
+        assert cli("update", project).exit_code == 1  # refused while it lives
+        holder.kill()
+    assert lock.exists()
 
     result = cli("update", project)
 
     assert result.exit_code == 0, result.stderr
     assert answers_of(project)["_commit"] == "2.0.0"
-    assert not lock.exists()
+    assert not update_locked(project)  # released, though the file stays
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+time.sleep(600)
+"""
 
 
 def test_setting_an_answer_to_its_current_value_changes_nothing(cli: Cli, project: Path) -> None:

@@ -517,36 +517,24 @@ def _git_root(path: Path) -> Path:
 
 @contextlib.contextmanager
 def _update_lock(root: Path, project: Path) -> Iterator[None]:
+    """Hold ``.git/chassis-update.lock`` for one update, or refuse if another run holds it.
+
+    filelock takes an OS lock on the file (``flock``), which the kernel releases however
+    its holder dies: a killed run never blocks the next, and two runs that find a file
+    left behind cannot both take it over, as they could when a pid in it was the test.
+    """
+    from filelock import FileLock, Timeout  # noqa: PLC0415 - lazy: keeps --help fast
+
     git_dir = Path(git.run("rev-parse", "--absolute-git-dir", cwd=root).strip())
-    lock = git_dir / "chassis-update.lock"
+    lock = FileLock(git_dir / "chassis-update.lock", blocking=False, thread_local=False)
     try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        if _lock_holder_alive(lock):
-            raise UpdateInProgressError(project, lock) from None
-        lock.unlink(missing_ok=True)  # left by a run that was killed: take it over
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:  # another run took it over first
-            raise UpdateInProgressError(project, lock) from None
+        lock.acquire()
+    except Timeout:
+        raise UpdateInProgressError(project) from None
     try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
         yield
     finally:
-        lock.unlink(missing_ok=True)
-
-
-def _lock_holder_alive(lock: Path) -> bool:
-    """Whether the process whose id the lock file holds is still running."""
-    try:
-        pid = int(lock.read_text().strip())
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, ValueError):
-        return True  # unreadable, or not ours to signal: assume it is alive
-    return True
+        lock.release()
 
 
 def _run_update(

@@ -159,8 +159,8 @@ class UnknownVersionError(ChassisError):
 
 
 class UpdateInProgressError(ChassisError):
-    def __init__(self, path: Path, lock: Path) -> None:
+    def __init__(self, path: Path) -> None:
         super().__init__(
             f"another chassis update is running in {path}",
-            f"wait for it to finish (if none is running, delete {lock})",
+            "wait for it to finish, then run the update again",
         )
