@@ -198,11 +198,33 @@ def test_plan_changes_nothing_and_reports_every_file(
 def test_template_deletions_are_applied(cli: Cli, project: Path, template_repo: Path) -> None:
     release(template_repo, "2.0.0", {"project/optional.txt": None})
 
-    result = cli("update", project)
+    result = cli("update", project, "--json")
 
     assert result.exit_code == 0
     assert not (project / "optional.txt").exists()
+    report = json.loads(result.stdout)
+    assert {"path": "optional.txt", "status": "deleted"} in report["files"]
+    assert report["notes"] == []  # the team had not touched it: nothing to say
+
+
+@pytest.mark.parametrize("args", [(), ("--conflict", "rej"), ("--plan",)], ids=str)
+def test_deleting_a_file_the_team_edited_says_where_its_edits_are(
+    cli: Cli, project: Path, template_repo: Path, args: tuple[str, ...]
+) -> None:
+    (project / "optional.txt").write_text("ours, tuned for production\n")
+    commit_all(project, "tune")
+    release(template_repo, "2.0.0", {"project/optional.txt": None})
+
+    result = cli("update", project, *args)
+
+    assert result.exit_code == 0, result.stderr
     assert "deleted by the template" in result.stdout
+    assert result.stderr.splitlines() == [
+        "note: optional.txt had your edits, and the template no longer has it, so the update "
+        "deletes it; your version stays in git: git show HEAD:optional.txt"
+    ]
+    shown = git("show", "HEAD:optional.txt", cwd=project)
+    assert shown == "ours, tuned for production\n"
 
 
 def test_set_changes_an_answer_and_rerenders(cli: Cli, project: Path) -> None:

@@ -14,7 +14,8 @@ the merged file" means something. The property, file by file (docs/updating.md):
   the file at the team's path after the update, outside or inside a conflict region;
   with ``--conflict rej``, in the file or as an added line of its ``.rej`` file;
 * the one documented exception: a file the template deletes is deleted even if the team
-  edited it, and the report says "deleted";
+  edited it, the report says "deleted", and a note names each such file and the
+  `git show` that brings the team's version back;
 * a file only one side changed ends up exactly as that side has it: the team's files
   where the template changed nothing (files the team added or renamed included), the
   new template's where the team changed nothing;
@@ -260,6 +261,10 @@ def _report(code: int, out: str, err: str, form: str) -> dict[str, str]:
     return files
 
 
+def _stderr_notes(err: str) -> list[str]:
+    return [line.removeprefix("note: ") for line in err.splitlines() if line.startswith("note: ")]
+
+
 # --- the property -----------------------------------------------------------------
 
 
@@ -402,6 +407,12 @@ def _check(s: Scenario, project: Path) -> None:
 
     assert reported == _expected_report(before, after, conflicts)
     assert code == (4 if conflicts else 0)
+    # The exception's safety net: each deleted file that held team edits is named, with
+    # where its edits are.
+    notes = json.loads(out)["notes"] if s.report == "json" else _stderr_notes(err)
+    named = {n.split(" had your edits, ")[0] for n in notes}
+    assert named == _edited_and_deleted(s), notes
+    assert all(n.endswith(f"git show HEAD:{n.split(' ')[0]}") for n in notes), notes
     event(f"{s.conflict}: {'conflicts, exit 4' if conflicts else 'clean, exit 0'}")
 
     if s.plan_first:

@@ -482,8 +482,14 @@ def update(
                 reason=reason,
             )
         changes = _changes(clone, relpath, conflict, original=project.path)
+        if plan or any(c.status == "deleted" for c in changes):
+            old = Path(tmp) / "old" / project.path.name
+            stored = project.stored_answers
+            version = project.version
+            _run_copy(template, old, stored, trust=trust, version=version, skip_tasks=True)
+            notes += _edited_and_deleted(project.path, relpath, old, changes)
         if plan:
-            changes += _kept_deleted(template, project, new, Path(tmp), trust=trust)
+            changes += _kept_deleted(project.path, old, new)
         else:
             _apply(work, project.path, changes)
     ordered = tuple(sorted(changes, key=lambda c: c.path))
@@ -732,30 +738,46 @@ def _adr_files(root: Path) -> set[Path]:
     }
 
 
-def _kept_deleted(
-    template: OpenTemplate,
-    project: Project,
-    new: Path,
-    tmp: Path,
-    *,
-    trust: bool,
-) -> list[FileChange]:
+def _kept_deleted(project: Path, old: Path, new: Path) -> list[FileChange]:
     """Files the template changes that the team deleted: the update leaves them deleted.
 
-    ``new`` is the template rendered as the update leaves it.
+    ``old`` and ``new`` are the template rendered as the project had it and as the
+    update leaves it.
     """
-    old = tmp / "old" / project.path.name
-    stored = project.stored_answers
-    _run_copy(template, old, stored, trust=trust, version=project.version, skip_tasks=True)
     kept: list[FileChange] = []
     for file in sorted(p for p in new.rglob("*") if p.is_file()):
         rel = file.relative_to(new)
         before = old / rel
-        if rel.parts[0] == ".git" or (project.path / rel).exists() or not before.is_file():
+        if rel.parts[0] == ".git" or (project / rel).exists() or not before.is_file():
             continue
         if before.read_bytes() != file.read_bytes():
             kept.append(FileChange(rel.as_posix(), "kept-deleted"))
     return kept
+
+
+def _edited_and_deleted(
+    project: Path, relpath: Path, old: Path, changes: list[FileChange]
+) -> list[str]:
+    """Notes for files the update deletes although the team had edited them.
+
+    Copier deletes a file the new template no longer has, edited or not (in rej mode it
+    leaves the team's hunks in a .rej beside a file that is gone, which chassis drops).
+    The edits stay in git history; the note says where, so they are not lost unnoticed.
+    ``old`` is the template rendered as the project had it.
+    """
+    notes = []
+    for change in changes:
+        if change.status != "deleted":
+            continue
+        before = old / change.path
+        if before.is_file() and before.read_bytes() == (project / change.path).read_bytes():
+            continue
+        in_git = (relpath / change.path).as_posix()
+        notes.append(
+            f"{change.path} had your edits, and the template no longer has it, so the "
+            f"update deletes it; your version stays in git: git show HEAD:{in_git}"
+        )
+    return notes
 
 
 def _apply(work: Path, project: Path, changes: list[FileChange]) -> None:
