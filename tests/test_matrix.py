@@ -77,3 +77,15 @@ def test_an_unsupported_combination_is_refused_with_its_reason(
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert not (Path.cwd() / "svc").exists()
+
+
+def test_the_matrix_run_is_every_supported_combination() -> None:
+    """`pytest -m matrix` runs the covering set and the rest: together, each supported
+    combination once."""
+    from test_variants import COVERING, REST  # noqa: PLC0415 - the runs as collected
+
+    def dimensions(answers: dict[str, object]) -> tuple[object, ...]:
+        return tuple(answers[name] for name in DIMENSIONS)
+
+    run = [dimensions(answers) for _, answers in [*COVERING, *REST]]
+    assert sorted(map(repr, run)) == sorted(repr(dimensions(dict(c.answers))) for c in supported())

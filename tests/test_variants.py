@@ -2,10 +2,11 @@
 
 The combinations are data read from copier.yml (tests/matrix.py). `.ci/run` runs a
 covering set that holds every pair of choices across architecture, database, auth, ci,
-iac and sentry, plus the longest names the template allows; `pytest -m matrix` runs the
-whole cross-product. Each variant gets the checks in tests/checks.py: no template marker
-left, the validators for what it contains, its own lint, format check, types and tests,
-the Lambda package for serverless, and with `iac: cdk` the infrastructure's own checks,
+iac and sentry, plus the longest names the template allows; `pytest -m matrix` runs
+every supported combination: the covering set and the rest. Each variant gets the
+checks in tests/checks.py: no template marker left, the validators for what it
+contains, its own lint, format check, types and tests, the Lambda package for
+serverless, and with `iac: cdk` the infrastructure's own checks,
 cfn-lint and checkov.
 """
 
@@ -36,7 +37,7 @@ LONGEST_NAMES = {
     "auth": "keycloak",
 }
 VARIANTS = [*COVERING, ("longest-names-py3.11", LONGEST_NAMES)]
-# The rest of the cross-product, on demand: `pytest -m matrix`.
+# The rest of the cross-product, on demand: `pytest -m matrix` runs them with COVERING.
 COVERED = [{name: c.answers[name] for name in DIMENSIONS} for c in all_pairs()]
 REST = [(c.id, dict(c.answers)) for c in supported() if c.answers not in COVERED]
 
@@ -51,6 +52,7 @@ def _render_and_check(answers: dict[str, Any], tmp_path: Path) -> None:
         check_infra(project / "infra")
 
 
+@pytest.mark.matrix
 @pytest.mark.slow
 @pytest.mark.usefixtures("uv_environment")
 @pytest.mark.parametrize(("label", "answers"), VARIANTS, ids=[label for label, _ in VARIANTS])
@@ -59,6 +61,7 @@ def test_variant_passes_its_own_checks(label: str, answers: dict[str, Any], tmp_
 
 
 @pytest.mark.matrix
+@pytest.mark.beyond_covering
 @pytest.mark.slow
 @pytest.mark.usefixtures("uv_environment")
 @pytest.mark.parametrize(("label", "answers"), REST, ids=[label for label, _ in REST])
