@@ -257,6 +257,20 @@ def chassis_subprocess(*args: str, cwd: Path, **kwargs: Any) -> subprocess.Popen
     return subprocess.Popen([sys.executable, "-m", "chassis", *args], cwd=cwd, text=True, **options)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--reuse-passes",
+        action="store_true",
+        help="skip a template variant whose rendered files, checks and tools are those of "
+        "one that passed before (tests/passes.py); for re-runs of -m matrix, never for CI",
+    )
+
+
+@pytest.fixture
+def reuse_passes(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--reuse-passes"))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Point pytest-copie at the bundled template unless --template says otherwise."""
     given = getattr(config.option, "template", None)
