@@ -769,8 +769,8 @@ def _edited_and_deleted(
     for change in changes:
         if change.status != "deleted":
             continue
-        before = old / change.path
-        if before.is_file() and before.read_bytes() == (project / change.path).read_bytes():
+        before, ours = old / change.path, project / change.path
+        if not ours.is_file() or (before.is_file() and before.read_bytes() == ours.read_bytes()):
             continue
         in_git = (relpath / change.path).as_posix()
         notes.append(
