@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -167,3 +169,28 @@ def test_an_installation_without_its_template_says_how_to_fix_it(
     assert result.stderr.startswith("error: this chassis installation has no bundled template")
     assert result.stderr.strip().endswith("reinstall chassis from a wheel, an sdist or a git clone")
     assert list(Path.cwd().iterdir()) == []
+
+
+def test_a_development_checkout_keeps_only_its_recent_bundles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each edit of the template is a new development bundle: the oldest are deleted, and
+    the one in use counts as recent."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    builds = tmp_path / "cache" / "chassis" / "dev-builds"
+    builds.mkdir(parents=True)
+    day = 86_400
+    old = [builds / f"{n}.bundle" for n in range(sources.DEV_BUILDS_KEPT + 1)]
+    for age, bundle in enumerate(old, start=1):
+        bundle.write_text("an earlier template state\n")
+        os.utime(bundle, (time.time() - age * day, time.time() - age * day))
+
+    current = sources._shipped_bundle()
+
+    kept = sorted(builds.glob("*.bundle"))
+    assert current in kept
+    assert len(kept) == sources.DEV_BUILDS_KEPT
+    assert set(kept) - {current} == set(old[: sources.DEV_BUILDS_KEPT - 1])  # the newest
+    os.utime(current, (time.time() - 30 * day, time.time() - 30 * day))
+    assert sources._shipped_bundle() == current
+    assert current.stat().st_mtime > time.time() - day  # used again: recent

@@ -91,6 +91,12 @@ def packaged_template_dir() -> Path:
     return _checkout_or_fail(shipped) / _bundle.TEMPLATE_SUBDIR
 
 
+# Development bundles kept: one per template state recently used, so that switching
+# between a few branches does not rebuild, and editing the template does not pile up
+# a bundle per edit.
+DEV_BUILDS_KEPT = 5
+
+
 def _shipped_bundle() -> Path:
     shipped = _PACKAGE / "_data" / "service.bundle"
     if shipped.is_file():
@@ -98,9 +104,19 @@ def _shipped_bundle() -> Path:
     root = _checkout_or_fail(shipped)
     key = _bundle.fingerprint(root, __version__)
     cached = Path(platformdirs.user_cache_dir("chassis")) / "dev-builds" / f"{key}.bundle"
-    if not cached.is_file():
+    if cached.is_file():
+        cached.touch()  # recently used: pruned last
+    else:
         _bundle.build_bundle(root, version=__version__, out=cached)
+        prune_dev_builds(cached.parent, keep=DEV_BUILDS_KEPT)
     return cached
+
+
+def prune_dev_builds(folder: Path, *, keep: int) -> None:
+    """Delete all but the ``keep`` most recently used development bundles in ``folder``."""
+    bundles = sorted(folder.glob("*.bundle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in bundles[keep:]:
+        stale.unlink(missing_ok=True)
 
 
 def _parse_versions(tags: list[str]) -> tuple[str, ...]:
