@@ -126,13 +126,14 @@ def test_the_readme_serve_command_answers_health_with_json_logs(tmp_path: Path) 
 @pytest.mark.slow
 @pytest.mark.usefixtures("uv_environment")
 @pytest.mark.parametrize(
-    ("mutation", "path", "old", "new"),
+    ("mutation", "path", "old", "new", "caught_by"),
     [
         (
             "notes made public",
             "src/svc/auth.py",
             'PUBLIC_PATHS = frozenset({"/health", "/ready"})',
             'PUBLIC_PATHS = frozenset({"/health", "/ready", "/notes"})',
+            "test_no_public_path_has_a_route_that_needs_a_permission",
         ),
         (
             "a route outside FastAPI's dependencies",
@@ -142,12 +143,13 @@ def test_the_readme_serve_command_answers_health_with_json_logs(tmp_path: Path) 
             "    from starlette.routing import Route\n\n"
             "    app.router.routes.append(Route('/leak', lambda r: PlainTextResponse('x')))\n"
             "    app.add_middleware(RequestContextMiddleware)",
+            "test_no_route_escapes_the_authentication_dependency",
         ),
     ],
     ids=["public-notes", "raw-route"],
 )
 def test_the_generated_protection_test_catches_an_unprotected_route(
-    tmp_path: Path, mutation: str, path: str, old: str, new: str
+    tmp_path: Path, *, mutation: str, path: str, old: str, new: str, caught_by: str
 ) -> None:
     project, _ = render_bundled(tmp_path, {"auth": "keycloak"})
     target = project / path
@@ -174,4 +176,5 @@ def test_the_generated_protection_test_catches_an_unprotected_route(
     )
 
     assert done.returncode == 1, f"{mutation} went unnoticed:\n{done.stdout}"
-    assert "failed" in done.stdout
+    failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED ")]
+    assert [line.split("::")[1].split(" ")[0] for line in failed] == [caught_by], done.stdout
