@@ -1,8 +1,10 @@
 """Ship the bundled template's versioned history inside sdists and wheels.
 
-From a git checkout the bundle is built from the release tags (see
-``src/chassis/_bundle.py``). An sdist has no git history, so it carries the
-bundle it was built with, and a wheel built from that sdist reuses it.
+From a git checkout the bundle is built from the releases recorded in
+``templates/RELEASES`` (see ``src/chassis/_bundle.py``); a clone that lacks a
+recorded release fails the build rather than ship a bundle without it. An sdist
+has no git history, so it carries the bundle it was built with, and a wheel
+built from that sdist reuses it.
 Editable installs need nothing: chassis builds the bundle from the checkout
 at run time, so edits to the template show up at once.
 """
@@ -45,7 +47,12 @@ class BundleHook(BuildHookInterface):  # type: ignore[misc]
         if (root / ".git").exists():
             self._tmp = tempfile.TemporaryDirectory(prefix="chassis-build-")
             bundle = Path(self._tmp.name) / "service.bundle"
-            _load_bundle_module(root).build_bundle(root, version=self.metadata.version, out=bundle)
+            bundling = _load_bundle_module(root)
+            try:
+                bundling.build_bundle(root, version=self.metadata.version, out=bundle)
+            except bundling.ReleaseHistoryError as error:
+                msg = f"cannot build chassis: {error}"
+                raise RuntimeError(msg) from None
         elif shipped.is_file():
             bundle = shipped
         else:

@@ -1,4 +1,5 @@
-"""The bundled template: its versioned history, built from release tags, and updates through it."""
+"""The bundled template: its versioned history, built from the recorded releases, and
+updates through it."""
 
 from __future__ import annotations
 
@@ -21,15 +22,26 @@ def _to_chassis_layout(files: dict[str, str]) -> dict[str, str | None]:
     return {f"templates/service/{name}": content for name, content in files.items()}
 
 
+def release(repo: Path, version: str) -> str:
+    """Commit the working tree as release ``version`` and record it, as
+    docs/releasing.md says: the release commit, then its line in templates/RELEASES."""
+    commit_all(repo, f"Release {version}")
+    commit = git("rev-parse", "HEAD", cwd=repo).strip()
+    releases = repo / _bundle.RELEASES_FILE
+    recorded = releases.read_text() if releases.exists() else "# VERSION COMMIT\n"
+    releases.write_text(f"{recorded}{version} {commit}\n")
+    commit_all(repo, f"Record release {version}")
+    return commit
+
+
 @pytest.fixture
 def chassis_repo(tmp_path: Path) -> Path:
-    """A repository shaped like chassis's own, with the template released as v0.1.0."""
+    """A repository shaped like chassis's own, with the template released as 0.1.0."""
     repo = tmp_path / "chassis-src"
     repo.mkdir()
     git("init", "--quiet", cwd=repo)
     write_tree(repo, {"README.md": "chassis\n", **_to_chassis_layout(TINY_V1)})
-    commit_all(repo, "release 0.1.0")
-    git("tag", "v0.1.0", cwd=repo)
+    release(repo, "0.1.0")
     return repo
 
 
@@ -48,36 +60,114 @@ def _tags(bundle: Path) -> str:
     return git("ls-remote", "--tags", str(bundle), cwd=bundle.parent)
 
 
-def test_release_tags_become_versions_and_the_working_tree_a_dev_version(
+def test_recorded_releases_become_versions_and_the_working_tree_a_dev_version(
     chassis_repo: Path, tmp_path: Path
 ) -> None:
     readme = "templates/service/project/README.md.jinja"
     write_tree(chassis_repo, {readme: "# {{ project_name }}\n\nv2\n"})
-    commit_all(chassis_repo, "release 0.2.0")
-    git("tag", "v0.2.0", cwd=chassis_repo)
-    git("tag", "not-a-release", cwd=chassis_repo)
+    release(chassis_repo, "0.2.0")
+    git("tag", "v9.0.0", cwd=chassis_repo)  # a tag is not a release
 
     clean = _bundle.build_bundle(chassis_repo, version="0.2.0", out=tmp_path / "a.bundle")
     (chassis_repo / readme).write_text("# {{ project_name }}\n\nwork in progress\n")
     edited = _bundle.build_bundle(chassis_repo, version="0.2.0", out=tmp_path / "b.bundle")
-    upcoming = _bundle.build_bundle(chassis_repo, version="0.3.0", out=tmp_path / "c.bundle")
+    upcoming = _bundle.build_bundle(chassis_repo, version="0.3.0.dev0", out=tmp_path / "c.bundle")
 
     assert clean == ["0.1.0", "0.2.0"]
     assert edited == ["0.1.0", "0.2.0", "0.2.0.post0.dev0"]
-    assert upcoming == ["0.1.0", "0.2.0", "0.3.0"]
+    assert upcoming == ["0.1.0", "0.2.0", "0.3.0.dev0"]
+    assert "refs/tags/0.3.0.dev0" in _tags(tmp_path / "c.bundle")
+    assert "9.0.0" not in _tags(tmp_path / "c.bundle")
 
 
-def test_the_same_releases_give_the_same_commits_on_another_machine(
-    chassis_repo: Path, tmp_path: Path
-) -> None:
+def test_a_tagless_clone_builds_the_same_commits(chassis_repo: Path, tmp_path: Path) -> None:
+    """Tags do not travel with every clone; the recorded releases do, and give the same
+    commit for every version on every machine."""
+    git("tag", "v0.1.0", cwd=chassis_repo)
     elsewhere = tmp_path / "elsewhere"
-    git("clone", "--quiet", str(chassis_repo), str(elsewhere), cwd=tmp_path)
+    git("clone", "--quiet", "--no-tags", f"file://{chassis_repo}", str(elsewhere), cwd=tmp_path)
+    assert git("tag", cwd=elsewhere) == ""
 
-    _bundle.build_bundle(chassis_repo, version="0.1.0", out=tmp_path / "here.bundle")
-    _bundle.build_bundle(elsewhere, version="0.1.0", out=tmp_path / "there.bundle")
+    _bundle.build_bundle(chassis_repo, version="0.2.0.dev0", out=tmp_path / "here.bundle")
+    _bundle.build_bundle(elsewhere, version="0.2.0.dev0", out=tmp_path / "there.bundle")
 
     assert _tags(tmp_path / "here.bundle") == _tags(tmp_path / "there.bundle")
     assert "refs/tags/0.1.0" in _tags(tmp_path / "here.bundle")
+
+
+def test_a_version_keeps_its_commit_once_it_is_recorded(tmp_path: Path) -> None:
+    """What a release build ships as the working tree is, commit for commit, what every
+    later build replays: a project generated from it updates through either."""
+    repo = tmp_path / "chassis-src"
+    repo.mkdir()
+    git("init", "--quiet", cwd=repo)
+    write_tree(repo, {"README.md": "chassis\n", **_to_chassis_layout(TINY_V1)})
+    _bundle.build_bundle(repo, version="0.1.0", out=tmp_path / "at-release.bundle")
+    release(repo, "0.1.0")
+    write_tree(repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
+
+    _bundle.build_bundle(repo, version="0.2.0.dev0", out=tmp_path / "later.bundle")
+
+    at_release = _tags(tmp_path / "at-release.bundle").splitlines()
+    assert len(at_release) == 1
+    assert at_release[0] in _tags(tmp_path / "later.bundle").splitlines()
+
+
+def test_a_clone_without_a_recorded_release_fails_the_build(
+    chassis_repo: Path, tmp_path: Path
+) -> None:
+    first = git("rev-parse", "HEAD~1", cwd=chassis_repo).strip()
+    write_tree(chassis_repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
+    release(chassis_repo, "0.2.0")
+    shallow = tmp_path / "shallow"
+    git("clone", "--quiet", "--depth=1", f"file://{chassis_repo}", str(shallow), cwd=tmp_path)
+    out = tmp_path / "partial.bundle"
+
+    with pytest.raises(_bundle.ReleaseHistoryError) as refused:
+        _bundle.build_bundle(shallow, version="0.3.0.dev0", out=out)
+
+    assert str(refused.value) == (
+        f"release 0.1.0 is recorded at commit {first}, which this clone does not have; "
+        "fetch the full history (`git fetch --unshallow`, or clone without --depth) and "
+        "build again"
+    )
+    assert not out.exists()
+    git("fetch", "--quiet", "--unshallow", cwd=shallow)
+    assert _bundle.build_bundle(shallow, version="0.3.0.dev0", out=out) == ["0.1.0", "0.2.0"]
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("0.1 abc", "templates/RELEASES line 3 is not `VERSION COMMIT`"),
+        ("v0.2.0 " + "a" * 40, "templates/RELEASES line 3 is not `VERSION COMMIT`"),
+        ("0.0.9 " + "a" * 40, "templates/RELEASES line 3: 0.0.9 is not newer than 0.1.0"),
+    ],
+)
+def test_a_malformed_release_record_is_refused(
+    chassis_repo: Path, tmp_path: Path, line: str, problem: str
+) -> None:
+    releases = chassis_repo / _bundle.RELEASES_FILE
+    releases.write_text(releases.read_text() + line + "\n")
+
+    with pytest.raises(_bundle.ReleaseHistoryError) as refused:
+        _bundle.build_bundle(chassis_repo, version="0.2.0.dev0", out=tmp_path / "x.bundle")
+
+    assert refused.value.problem == problem
+
+
+def test_a_development_version_older_than_a_release_is_refused(
+    chassis_repo: Path, tmp_path: Path
+) -> None:
+    write_tree(chassis_repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
+
+    with pytest.raises(_bundle.ReleaseHistoryError) as refused:
+        _bundle.build_bundle(chassis_repo, version="0.1.0.dev0", out=tmp_path / "x.bundle")
+
+    assert str(refused.value) == (
+        "chassis 0.1.0.dev0 is not newer than the last recorded release 0.1.0; "
+        "set __version__ in src/chassis/__init__.py to the next version"
+    )
 
 
 def test_a_repository_without_the_template_is_refused(tmp_path: Path) -> None:
@@ -140,8 +230,7 @@ def test_plain_copier_update_works_on_a_chassis_project(
     bundled_from(chassis_repo, "0.2.0")
     assert cli("new", "proj", "--defaults").exit_code == 0
     write_tree(chassis_repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
-    commit_all(chassis_repo, "release 0.2.0")
-    git("tag", "v0.2.0", cwd=chassis_repo)
+    release(chassis_repo, "0.2.0")
     assert cli("check", "proj").exit_code == 3  # copies the new bundle into place
 
     copier = Path(sys.executable).with_name("copier")
@@ -194,3 +283,24 @@ def test_a_development_checkout_keeps_only_its_recent_bundles(
     os.utime(current, (time.time() - 30 * day, time.time() - 30 * day))
     assert sources._shipped_bundle() == current
     assert current.stat().st_mtime > time.time() - day  # used again: recent
+
+
+def test_a_development_checkout_without_a_release_says_what_to_fetch(
+    cli: Cli, chassis_repo: Path, tmp_path: Path, bundled_from: Callable[[Path, str], None]
+) -> None:
+    write_tree(chassis_repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
+    release(chassis_repo, "0.2.0")
+    shallow = tmp_path / "shallow"
+    git("clone", "--quiet", "--depth=1", f"file://{chassis_repo}", str(shallow), cwd=tmp_path)
+    bundled_from(shallow, "0.3.0.dev0")
+
+    result = cli("new", "svc", "--defaults")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: cannot build the bundled template: release 0.1.0 is recorded at commit "
+    )
+    assert result.stderr.strip().endswith(
+        "fetch the full history (`git fetch --unshallow`, or clone without --depth) and build again"
+    )
+    assert list(Path.cwd().iterdir()) == []

@@ -31,7 +31,7 @@ from packaging.version import Version
 from uv import find_uv_bin
 
 from chassis import __version__
-from chassis._bundle import TEMPLATE_SUBDIR, release_tags
+from chassis._bundle import TEMPLATE_SUBDIR, read_releases
 
 Cli = Callable[..., Result]
 
@@ -68,9 +68,10 @@ def _git_bytes(*args: str, cwd: Path) -> bytes:
 
 
 def _previous_release() -> tuple[str, str]:
-    """(revision, version): the newest `vX.Y.Z` tag not newer than this chassis (whose
+    """(revision, version): the newest recorded release not newer than this chassis (whose
     working tree is then the next version), else the pinned commit."""
-    older = [(tag, v) for v, tag in release_tags(REPO) if Version(v) <= Version(__version__)]
+    releases = read_releases(REPO)
+    older = [(r.commit, r.version) for r in releases if Version(r.version) <= Version(__version__)]
     return older[-1] if older else PINNED_PREVIOUS
 
 

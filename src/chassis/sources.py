@@ -106,9 +106,14 @@ def _shipped_bundle() -> Path:
     cached = Path(platformdirs.user_cache_dir("chassis")) / "dev-builds" / f"{key}.bundle"
     if cached.is_file():
         cached.touch()  # recently used: pruned last
-    else:
+        return cached
+    try:
         _bundle.build_bundle(root, version=__version__, out=cached)
-        prune_dev_builds(cached.parent, keep=DEV_BUILDS_KEPT)
+    except _bundle.ReleaseHistoryError as error:
+        raise TemplateError(
+            f"cannot build the bundled template: {error.problem}", error.fix
+        ) from None
+    prune_dev_builds(cached.parent, keep=DEV_BUILDS_KEPT)
     return cached
 
 
