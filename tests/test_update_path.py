@@ -1,10 +1,12 @@
 """A team's work survives template updates and changed decisions.
 
-Update path: for each preset, a project generated from the previous template release
-gets realistic team edits (a new module added the way the onboarding guide says, an
-edited README section, a changed setting, a deleted optional file), then `chassis
-update` brings it to the current template. The result must be exactly the current
-template plus the team's edits, with no conflict, and pass the project's own checks.
+Update path: for each preset, a project generated from the last recorded release of
+the bundled template (templates/RELEASES) gets realistic team edits (a new module added
+the way the onboarding guide says, an edited README section, a changed setting, a
+deleted optional file), then `chassis update` brings it to the development version,
+the working tree, through the same bundle users get. The result must be exactly the
+current template plus the team's edits, with no conflict, and pass the project's own
+checks.
 
 Answer changes: `chassis update --set` switches CI, auth, database and architecture
 in a project with a team module; the domain code stays byte for byte, a new ADR
@@ -13,12 +15,8 @@ supersedes the old one, and the project's own checks pass.
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import shutil
 import subprocess
-import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,97 +25,38 @@ import pytest
 import yaml
 from checks import check_infra, check_no_markers, check_project
 from conftest import REPO, Result, commit_all, git
-from packaging.version import Version
 from uv import find_uv_bin
 
-from chassis import __version__
-from chassis._bundle import TEMPLATE_SUBDIR, read_releases
+from chassis import __version__, _bundle, sources
 
 Cli = Callable[..., Result]
 
-# Until a release is tagged, "the previous release" is the template at the end of the
-# previous milestone: before the ADRs and the onboarding guide, before the .dockerignore
-# and compose fixes. A project generated from it is a project generated months ago.
-PINNED_PREVIOUS = ("ab5fe0e", "0.1.0")
 PRESETS = ["minimal", "modular-monolith", "serverless-mvp"]
-# A fixed identity and no user or system configuration for the template repository,
-# which is built before any test isolates git.
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "chassis",
-    "GIT_AUTHOR_EMAIL": "chassis@invalid",
-    "GIT_COMMITTER_NAME": "chassis",
-    "GIT_COMMITTER_EMAIL": "chassis@invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 @dataclass(frozen=True)
 class History:
-    """A template repository with the previous release and the working tree, both tagged."""
+    """The bundled template's last recorded release, and the version being developed."""
 
-    repo: Path
     previous: str
     current: str
-    pinned: bool  # the previous release is the pinned commit, not a tag
-
-
-def _git_bytes(*args: str, cwd: Path) -> bytes:
-    env = {**os.environ, **GIT_ENV}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, check=True).stdout
-
-
-def _previous_release() -> tuple[str, str]:
-    """(revision, version): the newest recorded release not newer than this chassis (whose
-    working tree is then the next version), else the pinned commit."""
-    releases = read_releases(REPO)
-    older = [(r.commit, r.version) for r in releases if Version(r.version) <= Version(__version__)]
-    return older[-1] if older else PINNED_PREVIOUS
-
-
-def _commit_and_tag(repo: Path, version: str) -> None:
-    _git_bytes("add", "--all", cwd=repo)
-    _git_bytes("commit", "--quiet", "--message", f"Template {version}", cwd=repo)
-    _git_bytes("tag", version, cwd=repo)
 
 
 @pytest.fixture(scope="session")
 def history(tmp_path_factory: pytest.TempPathFactory) -> History:
-    """The previous release's template tagged as such, then this working tree's tagged as
-    the next minor version: what a team sees when a new chassis release comes out."""
-    revision, previous = _previous_release()
-    probe = ["git", "cat-file", "-e", f"{revision}^{{commit}}"]
-    if subprocess.run(probe, cwd=REPO, capture_output=True, check=False).returncode != 0:
-        pytest.fail(
-            f"the previous template release {revision} is not in this clone (a shallow "
-            "clone?); fetch the history first: git fetch --unshallow --tags"
-        )
-    major, minor = Version(previous).release[:2]
-    current = f"{major}.{minor + 1}.0"
-    repo = tmp_path_factory.mktemp("template-history")
-    _git_bytes("init", "--quiet", cwd=repo)
-    archive = _git_bytes("archive", "--format=tar", f"{revision}:{TEMPLATE_SUBDIR}", cwd=REPO)
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(repo, filter="data")
-    _commit_and_tag(repo, previous)
-    # The working tree replaces the whole tree, so files it no longer has are deleted.
-    for entry in repo.iterdir():
-        if entry.is_dir() and entry.name != ".git":
-            shutil.rmtree(entry)
-        elif entry.is_file():
-            entry.unlink()
-    listed = _git_bytes(
-        "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", TEMPLATE_SUBDIR,
-        cwd=REPO,
-    )  # fmt: skip
-    for name in filter(None, listed.decode().split("\0")):
-        source = REPO / name
-        if source.is_file():  # not deleted in the working tree
-            target = repo / Path(name).relative_to(TEMPLATE_SUBDIR)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    _commit_and_tag(repo, current)
-    return History(repo, previous, current, pinned=revision == PINNED_PREVIOUS[0])
+    """What a team sees when this chassis is released: its project is at the last
+    release, and the bundle offers the working tree as the next version."""
+    out = tmp_path_factory.mktemp("bundle") / "service.bundle"
+    try:
+        versions = _bundle.build_bundle(REPO, version=__version__, out=out)
+    except _bundle.ReleaseHistoryError as error:
+        pytest.fail(str(error))
+    released = [r.version for r in _bundle.read_releases(REPO)]
+    if not released:
+        pytest.fail(f"{_bundle.RELEASES_FILE} records no release to update from")
+    if versions[-1] == released[-1]:
+        pytest.skip(f"the template has not changed since release {released[-1]}: no update")
+    return History(released[-1], versions[-1])
 
 
 # --- the team's edits ---------------------------------------------------------
@@ -297,12 +236,11 @@ def test_updating_from_the_previous_release_keeps_every_team_edit(
     """A project generated from the previous release, then edited by its team, updates
     to exactly the current template plus the team's edits: nothing lost, no conflict,
     the team's deleted file still deleted, and the project's own checks pass."""
-    made = cli(
-        "new", "svc", "--template", history.repo, "--vcs-ref", history.previous,
-        "--preset", preset, "--defaults",
-    )  # fmt: skip
+    made = cli("new", "svc", "--vcs-ref", history.previous, "--preset", preset, "--defaults")
     assert made.exit_code == 0, made.stderr
     project = Path.cwd() / "svc"
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (recorded["_src_path"], recorded["_commit"]) == (sources.BUNDLED_SRC, history.previous)
     edits = _team_edits(project)
     commit_all(project, "Add tags, document them, log more, drop pre-commit")
 
@@ -313,8 +251,6 @@ def test_updating_from_the_previous_release_keeps_every_team_edit(
     # A file the team deleted and the template changed stays deleted, and the plan says so.
     kept = [f["path"] for f in planned["files"] if f["status"] == "kept-deleted"]
     assert set(kept) <= set(edits.deleted)
-    if history.pinned:  # the pre-commit instructions changed since
-        assert kept == [".pre-commit-config.yaml"]
     assert git("status", "--porcelain", cwd=project) == ""
 
     updated = cli("update", project, "--json")
@@ -323,15 +259,13 @@ def test_updating_from_the_previous_release_keeps_every_team_edit(
     report = json.loads(updated.stdout)
     assert (report["from"], report["to"]) == (history.previous, history.current)
     assert report["conflicts"] == []
-    if history.pinned:  # it had neither ADRs nor the onboarding guide
-        assert {"path": "docs/onboarding.md", "status": "added"} in report["files"]
     # What the update must produce: the current template with the same answers, plus
     # the team's edits (uv.lock is the team's: the reference render is not locked).
     expected = Path.cwd() / "expected" / "svc"
     expected.parent.mkdir()
     fresh = cli(
-        "new", expected, "--template", history.repo, "--vcs-ref", history.current,
-        "--answers-file", project / ".copier-answers.yml", "--defaults", "--no-git", "--no-lock",
+        "new", expected, "--vcs-ref", history.current, "--answers-file",
+        project / ".copier-answers.yml", "--defaults", "--no-git", "--no-lock",
     )  # fmt: skip
     assert fresh.exit_code == 0, fresh.stderr
     edits.apply(expected)
