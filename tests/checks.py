@@ -1,7 +1,8 @@
 """The checks a generated project must pass, shared by the variant and update-path tests.
 
 No template marker left; no secret in any file the project commits (detect-secrets, less
-the template's known non-secrets in NOT_SECRETS); hadolint, the compose schema, and
+the template's known non-secrets in NOT_SECRETS); no instruction to install the index's
+`chassis` (chassis is chassis-cli); hadolint, the compose schema, and
 actionlint and the schemas of the GitHub workflows and dependabot.yml, or the GitLab CI
 schema; then the project's own `uv sync --locked`, ruff, ruff format check, mypy --strict
 and pytest (whose PostgreSQL tests run a real server, and whose API contract test runs
@@ -69,6 +70,34 @@ NOT_SECRETS: dict[tuple[str, str, str], str] = {
 }
 
 
+# An instruction that would install the package index's `chassis`, an unrelated project
+# (chassis is distributed as chassis-cli): an install command naming it, up to the end of
+# that command, or a requirement on it.
+FOREIGN_CHASSIS = re.compile(
+    r"\b(?:pip3?|pipx|uv pip|uv tool|poetry|pdm)\s+(?:install|add)\b[^\n;&|#`]*?"
+    r"(?<![\w/.~-])chassis(?![\w./-])"
+    r"|\b(?:uvx|pipx run)\s+chassis(?![\w-])"
+    r"|(?<![\w/.~-])chassis\s*(?:===?|>=|<=|~=|!=|@\s)"
+)
+
+
+def foreign_install_instructions(root: Path, names: list[str]) -> list[str]:
+    """``path:line: text`` for each line of the files ``names`` under ``root`` that tells
+    a user to install the index's `chassis` instead of chassis-cli."""
+    found = []
+    for name in names:
+        try:
+            lines = (root / name).read_text().splitlines()
+        except UnicodeDecodeError:
+            continue  # a binary file instructs nobody
+        found += [
+            f"{name}:{number}: {line.strip()}"
+            for number, line in enumerate(lines, start=1)
+            if FOREIGN_CHASSIS.search(line)
+        ]
+    return found
+
+
 def run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, f"`{' '.join(argv)}` failed in {cwd}:\n{done.stdout}{done.stderr}"
@@ -128,6 +157,8 @@ def check_project(project: Path) -> None:
     env = dict(os.environ)
     uv = find_uv_bin()
     check_no_secrets(project)  # before the checks add caches, builds and virtual environments
+    foreign = foreign_install_instructions(project, project_files(project))
+    assert not foreign, "tells users to install the index's chassis:\n" + "\n".join(foreign)
     if (project / "Dockerfile").exists():
         run([str(TOOLS / "hadolint"), "--failure-threshold", "info", "Dockerfile"], project, env)
     if (project / "docker-compose.yml").exists():

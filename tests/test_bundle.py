@@ -22,7 +22,7 @@ def _to_chassis_layout(files: dict[str, str]) -> dict[str, str | None]:
     return {f"templates/service/{name}": content for name, content in files.items()}
 
 
-def release(repo: Path, version: str) -> str:
+def record_release(repo: Path, version: str) -> str:
     """Commit the working tree as release ``version`` and record it, as
     docs/releasing.md says: the release commit, then its line in templates/RELEASES."""
     commit_all(repo, f"Release {version}")
@@ -41,7 +41,7 @@ def chassis_repo(tmp_path: Path) -> Path:
     repo.mkdir()
     git("init", "--quiet", cwd=repo)
     write_tree(repo, {"README.md": "chassis\n", **_to_chassis_layout(TINY_V1)})
-    release(repo, "0.1.0")
+    record_release(repo, "0.1.0")
     return repo
 
 
@@ -65,7 +65,7 @@ def test_recorded_releases_become_versions_and_the_working_tree_a_dev_version(
 ) -> None:
     readme = "templates/service/project/README.md.jinja"
     write_tree(chassis_repo, {readme: "# {{ project_name }}\n\nv2\n"})
-    release(chassis_repo, "0.2.0")
+    record_release(chassis_repo, "0.2.0")
     git("tag", "v9.0.0", cwd=chassis_repo)  # a tag is not a release
 
     clean = _bundle.build_bundle(chassis_repo, version="0.2.0", out=tmp_path / "a.bundle")
@@ -103,7 +103,7 @@ def test_a_version_keeps_its_commit_once_it_is_recorded(tmp_path: Path) -> None:
     git("init", "--quiet", cwd=repo)
     write_tree(repo, {"README.md": "chassis\n", **_to_chassis_layout(TINY_V1)})
     _bundle.build_bundle(repo, version="0.1.0", out=tmp_path / "at-release.bundle")
-    release(repo, "0.1.0")
+    record_release(repo, "0.1.0")
     write_tree(repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
 
     _bundle.build_bundle(repo, version="0.2.0.dev0", out=tmp_path / "later.bundle")
@@ -118,7 +118,7 @@ def test_a_clone_without_a_recorded_release_fails_the_build(
 ) -> None:
     first = git("rev-parse", "HEAD~1", cwd=chassis_repo).strip()
     write_tree(chassis_repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
-    release(chassis_repo, "0.2.0")
+    record_release(chassis_repo, "0.2.0")
     shallow = tmp_path / "shallow"
     git("clone", "--quiet", "--depth=1", f"file://{chassis_repo}", str(shallow), cwd=tmp_path)
     out = tmp_path / "partial.bundle"
@@ -230,7 +230,7 @@ def test_plain_copier_update_works_on_a_chassis_project(
     bundled_from(chassis_repo, "0.2.0")
     assert cli("new", "proj", "--defaults").exit_code == 0
     write_tree(chassis_repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
-    release(chassis_repo, "0.2.0")
+    record_release(chassis_repo, "0.2.0")
     assert cli("check", "proj").exit_code == 3  # copies the new bundle into place
 
     copier = Path(sys.executable).with_name("copier")
@@ -289,7 +289,7 @@ def test_a_development_checkout_without_a_release_says_what_to_fetch(
     cli: Cli, chassis_repo: Path, tmp_path: Path, bundled_from: Callable[[Path, str], None]
 ) -> None:
     write_tree(chassis_repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
-    release(chassis_repo, "0.2.0")
+    record_release(chassis_repo, "0.2.0")
     shallow = tmp_path / "shallow"
     git("clone", "--quiet", "--depth=1", f"file://{chassis_repo}", str(shallow), cwd=tmp_path)
     bundled_from(shallow, "0.3.0.dev0")

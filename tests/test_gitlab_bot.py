@@ -71,7 +71,7 @@ def _run(job: dict[str, Any], repo: Repo, name: str, tmp: Path) -> Run:
         "CI_PROJECT_PATH": "acme/svc",
         "CI_PROJECT_ID": "7",
         "CI_API_V4_URL": "https://gitlab.example.com/api/v4",
-        "CHASSIS_REQUIREMENT": "chassis==0.2.0",
+        "CHASSIS_VERSION": "0.2.0",
         "CHASSIS_BOT_TOKEN": "bot-token",
         "CURL_STUB_CALLS": str(calls),
         # The project's GitLab remote is the bare repository here.

@@ -138,7 +138,7 @@ def test_the_bot_never_trusts_template_tasks_and_needs_its_variables(
 
     assert "chassis update --json --conflict inline" in bot
     assert "--trust" not in bot
-    assert "for name in CHASSIS_REQUIREMENT CHASSIS_BOT_TOKEN; do" in bot
+    assert "Set the CI/CD variable CHASSIS_BOT_TOKEN" in bot
     assert 'git ls-remote --exit-code --heads "$remote" "$branch"' in bot  # no duplicates
     assert "merge_requests" in bot
     # chassis refuses a dirty tree: nothing the bot writes lands in the work tree.

@@ -35,7 +35,7 @@ PINNED_ACTIONS = {
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>.*?)\s*$", re.MULTILINE)
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
 TOKEN = "${{ secrets.CHASSIS_BOT_TOKEN || github.token }}"  # noqa: S105 - an expression
-INSTALL = 'uv tool install "$CHASSIS_REQUIREMENT"'
+INSTALL = 'uv tool install "chassis-cli==$CHASSIS_VERSION"'
 BRANCH = "chassis/update-2.0.0"
 THIRD_PARTY = re.compile(r"^\s*(?:chassis|uv) ", re.MULTILINE)
 
@@ -278,7 +278,7 @@ def _run_job(
 
 
 CONTEXT = {
-    "vars.CHASSIS_REQUIREMENT": "chassis==0.2.0",
+    "vars.CHASSIS_VERSION": "0.2.0",
     "secrets.CHASSIS_BOT_TOKEN != ''": "true",
     "secrets.CHASSIS_BOT_TOKEN || github.token": "bot-token",
 }
@@ -437,12 +437,12 @@ def test_up_to_date_does_nothing_and_warns_without_the_bot_token(
 def test_a_missing_requirement_variable_fails_naming_it(
     repo: Repo, workflow: dict[Any, Any], tmp_path: Path
 ) -> None:
-    context = {**CONTEXT, "vars.CHASSIS_REQUIREMENT": ""}
+    context = {**CONTEXT, "vars.CHASSIS_VERSION": ""}
 
     run = _run_job(workflow, repo.checkout("ci"), tmp_path / "run", context)
 
     assert run.returncode == 1
-    assert "::error::Set the repository variable CHASSIS_REQUIREMENT" in run.log
+    assert "::error::Set the repository variable CHASSIS_VERSION" in run.log
     assert run.ran == ["Check the repository variable and secret"]
 
 
