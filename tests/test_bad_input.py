@@ -763,6 +763,21 @@ CASES = [
             ),
         ),
     ),
+    # --- template
+    Case(
+        "template-export-unknown-option",
+        ("template", "export", "--to", "x"),
+        2,
+        "error: No such option: --to (Possible options: --json); run `chassis template export "
+        "--help` for usage",
+    ),
+    Case(
+        "template-unknown-command",
+        ("template", "exprt"),
+        2,
+        "error: No such command 'exprt'. Did you mean 'export'?; run `chassis template --help` "
+        "for usage",
+    ),
     # --- presets
     Case(
         "presets-unknown-option",

@@ -3,6 +3,7 @@ updates through it."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -224,27 +225,54 @@ def test_a_project_from_a_newer_chassis_asks_to_upgrade(
     )
 
 
-def test_plain_copier_update_works_on_a_chassis_project(
+def test_plain_copier_update_works_after_chassis_template_export(
     cli: Cli, chassis_repo: Path, bundled_from: Callable[[Path, str], None]
 ) -> None:
+    """A colleague's machine: the project records the bundle's path, but nothing put the
+    bundle there. Copier fails; after the one documented command, it updates."""
     bundled_from(chassis_repo, "0.2.0")
     assert cli("new", "proj", "--defaults").exit_code == 0
     write_tree(chassis_repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
     record_release(chassis_repo, "0.2.0")
-    assert cli("check", "proj").exit_code == 3  # copies the new bundle into place
+    bundle = Path(sources.BUNDLED_SRC).expanduser()
+    bundle.unlink()
+    copier = [str(Path(sys.executable).with_name("copier")), "update", "--defaults"]
 
-    copier = Path(sys.executable).with_name("copier")
-    done = subprocess.run(
-        [str(copier), "update", "--defaults", "--skip-answered"],
-        cwd="proj",
-        capture_output=True,
-        text=True,
-        check=False,
+    def copier_update() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(copier, cwd="proj", capture_output=True, text=True, check=False)
+
+    assert copier_update().returncode != 0
+    assert git("status", "--porcelain", cwd=Path("proj")) == ""
+
+    exported = cli("template", "export")
+
+    assert exported.exit_code == 0, exported.stderr
+    assert exported.stdout == (
+        "Wrote the chassis template (0.1.0, 0.2.0) to ~/.cache/chassis/templates/"
+        "service.bundle, the path its projects record.\n"
+        "Plain `copier update` can now update chassis projects on this machine.\n"
     )
-
+    assert bundle.is_file()
+    done = copier_update()
     assert done.returncode == 0, done.stderr
     assert answers_of(Path("proj"))["_commit"] == "0.2.0"
     assert Path("proj/CHANGELOG.md").read_text() == "# Changelog\n"
+
+
+def test_template_export_as_json(
+    cli: Cli, chassis_repo: Path, bundled_from: Callable[[Path, str], None]
+) -> None:
+    bundled_from(chassis_repo, "0.2.0.dev0")
+    write_tree(chassis_repo, {"templates/service/project/CHANGELOG.md": "# Changelog\n"})
+
+    exported = cli("template", "export", "--json")
+
+    assert exported.exit_code == 0, exported.stderr
+    assert json.loads(exported.stdout) == {
+        "path": "~/.cache/chassis/templates/service.bundle",
+        "file": str(Path.home() / ".cache/chassis/templates/service.bundle"),
+        "versions": ["0.1.0", "0.2.0.dev0"],
+    }
 
 
 def test_an_installation_without_its_template_says_how_to_fix_it(

@@ -340,6 +340,32 @@ def presets(
         out.presets(found)
 
 
+template_app = typer.Typer(help="The template bundled with chassis.", no_args_is_help=True)
+app.add_typer(template_app, name="template")
+
+
+@template_app.command("export")
+def template_export(
+    json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Write the bundled template's history to the path projects record, so that plain
+    `copier update` works on this machine without chassis."""
+    from chassis import sources  # noqa: PLC0415 - lazy: keeps --help fast
+
+    source = sources.bundled()
+    out = _output()
+    if json_:
+        out.json(
+            {
+                "path": source.url,
+                "file": str(Path(source.url).expanduser()),
+                "versions": list(source.versions),
+            }
+        )
+    else:
+        out.template_exported(source)
+
+
 adr_app = typer.Typer(
     help="Architecture decision records in docs/adr/ (or docs/decisions/, doc/adr/).",
     no_args_is_help=True,

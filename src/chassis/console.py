@@ -20,6 +20,7 @@ from chassis.adr import Record
 from chassis.answers import Preset, Question, TemplateSpec
 from chassis.engine import CheckResult, NewResult, UpdateResult
 from chassis.errors import ChassisError
+from chassis.sources import TemplateSource
 
 __all__ = ["Output"]
 
@@ -156,6 +157,13 @@ class Output:
                 f"[yellow]Update available:[/] template {result.current} -> {result.latest}. "
                 "Run `chassis update`."
             )
+
+    def template_exported(self, source: TemplateSource) -> None:
+        self.out.print(
+            f"Wrote the chassis template ({', '.join(source.versions)}) to "
+            f"{escape(source.url)}, the path its projects record."
+        )
+        self.out.print("Plain `copier update` can now update chassis projects on this machine.")
 
     def adr_created(self, record: Record, superseded: Record | None) -> None:
         self.out.print(f"[green]Created[/] {escape(str(record.path))} ({record.status})")
