@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import Result, answers_of, chassis_subprocess, git, release
 
-from chassis import __version__, engine
+from chassis import __version__, _copier
 from chassis.sources import BUNDLED_SRC
 
 Cli = Callable[..., Result]
@@ -193,7 +193,7 @@ def test_a_failure_while_rendering_leaves_nothing_behind(
         (stage / "half.txt").write_text("half a project")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine, "_run_copy", render_then_fail)
+    monkeypatch.setattr(_copier, "run_copy", render_then_fail)
 
     result = cli("new", "svc", "--defaults")
 

@@ -1,0 +1,103 @@
+"""The one module that imports Copier, and only its public API (``run_copy``,
+``run_update``, ``Settings``, ``copier.errors``), imported inside the functions that
+need it so that ``chassis --help`` never pays for it.
+
+Copier always gets an explicit ``Settings()``, so a user's own Copier settings file
+cannot silently change answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from chassis.errors import TemplateError
+
+if TYPE_CHECKING:
+    from chassis.projects import OpenTemplate
+
+__all__ = ["Conflict", "copier_errors", "first_line", "run_copy", "run_update"]
+
+Conflict = Literal["inline", "rej"]
+
+
+@contextlib.contextmanager
+def copier_errors(source: str) -> Iterator[None]:
+    """Turn Copier's failures into ChassisErrors that say what to do."""
+    from copier import errors as copier_errors  # noqa: PLC0415 - lazy: keeps --help fast
+
+    try:
+        yield
+    except copier_errors.UnsafeTemplateError as error:
+        raise TemplateError(
+            f"template {source} uses features that run code on your machine ({first_line(error)})",
+            "pass --trust if you trust this template",
+        ) from error
+    except copier_errors.TaskError as error:
+        raise TemplateError(
+            f"a task of template {source} failed: {error.cmd!s} (exit {error.returncode})",
+            "fix the task or its cause, then run chassis again",
+        ) from error
+    except (copier_errors.CopierError, ValueError) as error:
+        raise TemplateError(
+            f"Copier could not use template {source}: {first_line(error)}",
+            "check the template and your answers; --verbose shows details",
+        ) from error
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def run_copy(
+    template: OpenTemplate,
+    stage: Path,
+    answers: Mapping[str, Any],
+    *,
+    trust: bool,
+    version: str | None = None,
+    skip_tasks: bool = False,
+) -> None:
+    from copier import Settings, run_copy  # noqa: PLC0415 - lazy: keeps --help fast
+
+    with copier_errors(template.source.url):
+        run_copy(
+            template.source.url,
+            stage,
+            data=dict(answers),
+            vcs_ref=version or template.version,
+            settings=Settings(),
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            unsafe=trust or template.source.trusted,
+            skip_tasks=skip_tasks,
+        )
+
+
+def run_update(
+    template: OpenTemplate,
+    work: Path,
+    changed: Mapping[str, Any],
+    *,
+    conflict: Conflict,
+    trust: bool,
+) -> None:
+    from copier import Settings, run_update  # noqa: PLC0415 - lazy: keeps --help fast
+
+    with copier_errors(template.source.url):
+        run_update(
+            work,
+            data=dict(changed),
+            vcs_ref=template.version,
+            settings=Settings(),
+            defaults=True,
+            overwrite=True,
+            skip_answered=True,
+            quiet=True,
+            conflict=conflict,
+            unsafe=trust or template.source.trusted,
+        )
