@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from chassis import _copier, adr, git
 from chassis.projects import OpenTemplate, Project
@@ -25,6 +27,7 @@ def record_decisions(
     template: OpenTemplate,
     project: Project,
     *,
+    answers: Mapping[str, Any],
     after: Path,
     tmp: Path,
     clone: Path,
@@ -40,10 +43,11 @@ def record_decisions(
     Instead every record the team has stays as it is, the one in force for the
     changed decision is marked superseded, and the new one takes the next free
     number; links the update wrote to the template's name for it are redirected.
-    ``after`` is the template rendered with the new answers.
+    ``answers`` are the project's answers as the target template reads them, before the
+    change; ``after`` is the template rendered with the new answers.
     """
     before = tmp / "decided-before" / project.path.name
-    _copier.run_copy(template, before, project.stored_answers, trust=trust, skip_tasks=True)
+    _copier.run_copy(template, before, answers, trust=trust, skip_tasks=True)
     old, new = _adr_files(before), _adr_files(after)
     came = sorted(new - old)
     # The records as the team has them, before Copier touched the clone.

@@ -273,6 +273,10 @@ def update(
                     for d in result.decisions
                 ],
                 "notes": list(result.notes),
+                "answer_problems": [
+                    {"key": a.key, "value": a.value, "problem": a.problem, "set": a.set_flag}
+                    for a in result.stale_answers
+                ],
             }
         )
     else:

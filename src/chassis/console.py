@@ -110,6 +110,15 @@ class Output:
                 self.out.print(f"  {escape(line)}")
 
     def updated(self, result: UpdateResult, *, reason_given: bool = False) -> None:
+        if result.stale_answers:  # only a plan returns them: an update raises
+            some = "an answer" if len(result.stale_answers) == 1 else "answers"
+            self.out.print(
+                f"Would stop: template {result.to_version} no longer accepts {some} "
+                f"{escape(str(result.path))} recorded:"
+            )
+            for stale in result.stale_answers:
+                self.out.print(f"  {escape(str(stale))}")
+            return
         if not result.changes:
             self.out.print(
                 f"{escape(str(result.path))} is up to date with template {result.to_version}."

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "AnswersError",
@@ -23,6 +24,8 @@ __all__ = [
     "InvalidTargetError",
     "NotAProjectError",
     "Problem",
+    "StaleAnswer",
+    "StaleAnswersError",
     "TemplateError",
     "UnknownPresetError",
     "UnknownVersionError",
@@ -85,6 +88,52 @@ class AnswersError(ChassisError):
             )
             self.details = tuple(str(p) for p in problems)
         self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class StaleAnswer:
+    """A recorded answer that a newer template version no longer accepts."""
+
+    key: str
+    value: Any
+    problem: str
+    keep: str | None = None  # the --set value that keeps the project's choice, if one does
+
+    @property
+    def set_flag(self) -> str:
+        """What ``--set`` takes to keep (or, without a clear successor, choose) the answer."""
+        return f"{self.key}={self.keep if self.keep is not None else 'VALUE'}"
+
+    @property
+    def fix(self) -> str:
+        if self.keep is not None:
+            return f"keep the project's choice with --set {self.set_flag}"
+        return f"choose one with --set {self.set_flag}"
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value!r}: {self.problem}; {self.fix}"
+
+
+class StaleAnswersError(ChassisError):
+    """The target template version no longer accepts answers the project recorded."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, version: str, stale: Sequence[StaleAnswer]) -> None:
+        if len(stale) == 1:
+            (one,) = stale
+            super().__init__(
+                f"template {version} no longer accepts the project's answer "
+                f"{one.key}={one.value!r} ({one.problem})",
+                one.fix,
+            )
+        else:
+            super().__init__(
+                f"template {version} no longer accepts {len(stale)} of the project's answers",
+                "pass a --set for each (listed below), then update again",
+            )
+            self.details = tuple(str(s) for s in stale)
+        self.stale = tuple(stale)
 
 
 class UsageError(ChassisError):

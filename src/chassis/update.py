@@ -23,9 +23,16 @@ from chassis import _copier, git, sources
 from chassis import answers as answers_
 from chassis._copier import Conflict
 from chassis._decisions import Decision, record_decisions
-from chassis.errors import ChassisError, DirtyTreeError, GitError, UpdateInProgressError
+from chassis.errors import (
+    ChassisError,
+    DirtyTreeError,
+    GitError,
+    StaleAnswer,
+    StaleAnswersError,
+    UpdateInProgressError,
+)
 from chassis.lock import lock_dependencies, uv_projects
-from chassis.projects import OpenTemplate, read_project, source_for
+from chassis.projects import OpenTemplate, Project, read_project, source_for
 
 __all__ = ["FileChange", "Status", "UpdateResult", "update"]
 
@@ -50,6 +57,8 @@ class UpdateResult:
     changed_answers: Mapping[str, Any] = field(default_factory=dict)
     decisions: tuple[Decision, ...] = ()
     notes: tuple[str, ...] = ()
+    # Recorded answers the target no longer accepts: a plan reports them, an update stops.
+    stale_answers: tuple[StaleAnswer, ...] = ()
 
     @property
     def conflicts(self) -> list[str]:
@@ -83,20 +92,18 @@ def update(
     dirty = git.dirty_files(project.path)
     if dirty:
         raise DirtyTreeError(project.path, dirty)
-    template = OpenTemplate(source, target, answers_.TemplateSpec(()))
-    changed: dict[str, Any] = {}
-    if overrides:
-        with sources.checkout(source, target) as folder:
-            spec = answers_.load_spec(folder)
-        stored = {k: v for k, v in project.stored_answers.items() if k in spec.names}
-        resolved = spec.resolve(
-            {**stored, **overrides}, context={"_folder_name": project.path.name}
-        )
-        # A key missing from `resolved` is a question this template no longer asks.
-        changed = {
-            k: resolved[k] for k in overrides if k in resolved and resolved[k] != stored.get(k)
-        }
-        template = OpenTemplate(source, target, spec)
+    overrides = dict(overrides or {})
+    if target == project.version and not overrides:
+        return UpdateResult(project.path, project.version, target, applied=not plan)
+    with sources.checkout(source, target) as folder:
+        spec = answers_.load_spec(folder)
+    template = OpenTemplate(source, target, spec)
+    chosen = _target_answers(project, spec, overrides)
+    if chosen.stale:
+        if plan:
+            return UpdateResult(project.path, project.version, target, stale_answers=chosen.stale)
+        raise StaleAnswersError(target, chosen.stale)
+    changed = chosen.changed
     if target == project.version and not changed:
         return UpdateResult(project.path, project.version, target, applied=not plan)
 
@@ -122,6 +129,7 @@ def update(
             decisions = record_decisions(
                 template,
                 project,
+                answers=chosen.baseline,
                 after=new,
                 tmp=Path(tmp),
                 clone=clone,
@@ -151,6 +159,87 @@ def update(
         tuple(decisions),
         tuple(notes),
     )
+
+
+@dataclass(frozen=True)
+class _TargetAnswers:
+    """The answers an update gives the target template version."""
+
+    changed: dict[str, Any]  # what --set changes
+    # The project's answers as the target reads them, before the change: a recorded
+    # value it no longer accepts is replaced by the --set that keeps the choice, which
+    # is no changed decision.
+    baseline: dict[str, Any]
+    stale: tuple[StaleAnswer, ...] = ()  # recorded answers it rejects that no --set replaces
+
+
+def _target_answers(
+    project: Project, spec: answers_.TemplateSpec, overrides: Mapping[str, Any]
+) -> _TargetAnswers:
+    stored = {k: v for k, v in project.stored_answers.items() if k in spec.names}
+    context = {"_folder_name": project.path.name}
+    stale = stale_answers(spec, stored, context)
+    unresolved = tuple(s for s in stale if s.key not in overrides)
+    if unresolved:
+        return _TargetAnswers({}, {}, unresolved)
+    changed: dict[str, Any] = {}
+    if overrides:
+        resolved = spec.resolve({**stored, **overrides}, context=context)
+        # A key missing from `resolved` is a question this template no longer asks.
+        changed = {
+            k: resolved[k] for k in overrides if k in resolved and resolved[k] != stored.get(k)
+        }
+    renamed = {s.key: changed[s.key] for s in stale if s.key in changed}
+    return _TargetAnswers(changed, {**project.stored_answers, **renamed})
+
+
+def stale_answers(
+    spec: answers_.TemplateSpec, recorded: Mapping[str, Any], context: Mapping[str, Any]
+) -> list[StaleAnswer]:
+    """The recorded answers that the template ``spec`` no longer accepts.
+
+    Copier would replace each with the new default, silently (``copier update
+    --defaults`` does): chassis reports them instead, each with the value that keeps
+    the project's choice where exactly one choice is the old value under a new name.
+    A question the template does not ask for these answers (its ``when``) is not checked.
+    """
+    found: list[StaleAnswer] = []
+    scope = dict(context)
+    for question in spec.questions:
+        if not spec.asked(question, scope):
+            continue
+        if question.name not in recorded:  # a new question, or one never recorded
+            scope[question.name] = spec.default(question, scope)
+            continue
+        value, problem = spec.check(question, recorded[question.name], scope)
+        scope[question.name] = value
+        if problem:
+            found.append(
+                StaleAnswer(
+                    question.name,
+                    recorded[question.name],
+                    problem,
+                    _successor(spec, question, recorded[question.name], scope),
+                )
+            )
+    return found
+
+
+def _successor(
+    spec: answers_.TemplateSpec, question: answers_.Question, old: Any, scope: Mapping[str, Any]
+) -> str | None:
+    """The one enabled choice whose label or value is ``old`` (ignoring case), as --set
+    takes it."""
+    wanted = str(old).casefold()
+    matches = {
+        choice.value
+        for choice in spec.choices(question, scope)
+        if not choice.disabled and wanted in {choice.label.casefold(), str(choice.value).casefold()}
+    }
+    if len(matches) != 1:
+        return None
+    (value,) = matches
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _git_root(path: Path) -> Path:
