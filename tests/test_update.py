@@ -354,6 +354,23 @@ def test_update_to_a_chosen_version(cli: Cli, project: Path, template_repo: Path
     )
 
 
+def test_an_unknown_version_of_a_long_history_names_its_range(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    """A real template has dozens of releases: the error says which exist, not only the
+    newest eight."""
+    for minor in range(1, 40):
+        git("tag", f"1.{minor}.0", cwd=template_repo)
+
+    unknown = cli("update", project, "--to", "0.9.0")
+
+    assert unknown.exit_code == 2
+    assert unknown.stderr.strip() == (
+        f"error: template version '0.9.0' does not exist in {template_repo}; choose one of "
+        "the 40 versions from 1.0.0 to 1.39.0 (the newest: 1.37.0, 1.38.0, 1.39.0)"
+    )
+
+
 def test_a_project_in_a_subdirectory_of_a_repository(
     cli: Cli, template_repo: Path, tmp_path: Path
 ) -> None:

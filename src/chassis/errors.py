@@ -199,12 +199,22 @@ class TemplateError(ChassisError):
 class UnknownVersionError(ChassisError):
     exit_code = ExitCode.USAGE
 
+    # Up to this many versions are listed one by one; a longer history is shown as its
+    # range and its newest versions, so the line stays readable and still says what exists.
+    LISTED = 12
+
     def __init__(self, version: str, source: str, available: Sequence[str]) -> None:
-        listed = ", ".join(available[-8:]) if available else "none"
-        super().__init__(
-            f"template version {version!r} does not exist in {source}",
-            f"choose one of: {listed}",
-        )
+        if not available:
+            fix = "the source has no versions: tag a release of the template"
+        elif len(available) <= self.LISTED:
+            fix = f"choose one of: {', '.join(available)}"
+        else:
+            newest = ", ".join(available[-3:])
+            fix = (
+                f"choose one of the {len(available)} versions from {available[0]} to "
+                f"{available[-1]} (the newest: {newest})"
+            )
+        super().__init__(f"template version {version!r} does not exist in {source}", fix)
 
 
 class UpdateInProgressError(ChassisError):
