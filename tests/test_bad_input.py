@@ -132,6 +132,19 @@ def _answers(content: str) -> Callable[[Path], None]:
     return setup
 
 
+def _template_with_an_unreachable_submodule(work: Path) -> None:
+    """A released template with a submodule on a host that cannot be reached."""
+    write_tree(work / "tpl", {**TINY_V1, ".gitmodules": (
+        '[submodule "vendor/lib"]\n\tpath = vendor/lib\n\turl = https://127.0.0.1:9/lib.git\n'
+    )})  # fmt: skip
+    git("init", "--quiet", cwd=work / "tpl")
+    commit_all(work / "tpl")
+    head = git("rev-parse", "HEAD", cwd=work / "tpl").strip()
+    git("update-index", "--add", "--cacheinfo", f"160000,{head},vendor/lib", cwd=work / "tpl")
+    git("commit", "--quiet", "-m", "vendor lib", cwd=work / "tpl")
+    git("tag", "1.0.0", cwd=work / "tpl")
+
+
 def _released_twice(work: Path) -> None:
     """A template tagged 1.0.0 and 2.0.0, and a project generated from 2.0.0."""
     write_tree(work / "tpl", TINY_V1)
@@ -443,10 +456,26 @@ CASES = [
         "template-unreachable",
         ("new", "svc", "--template", "https://127.0.0.1:9/t.git"),
         1,
-        "error: cannot read template source https://127.0.0.1:9/t.git: fatal: unable to access "
-        "'https://127.0.0.1:9/t.git/': Failed to connect to 127.0.0.1 port 9 after 0 ms: "
-        "Couldn't connect to server; check the path or URL (and your network) and that it is "
-        "a git repository",
+        "error: cannot reach 127.0.0.1 to read template source https://127.0.0.1:9/t.git: the "
+        "network is unreachable from here; check your connection (or proxy), or pass a local "
+        "clone to --template",
+    ),
+    Case(
+        "template-host-unknown",
+        ("new", "svc", "--template", "https://no-such-host.invalid/org/t.git"),
+        1,
+        "error: cannot reach no-such-host.invalid to read template source "
+        "https://no-such-host.invalid/org/t.git: the network is unreachable from here; check "
+        "your connection (or proxy), or pass a local clone to --template",
+    ),
+    Case(
+        "template-submodule-unreachable",
+        ("new", "svc", "--template", "tpl", "--defaults"),
+        1,
+        "error: cannot reach 127.0.0.1 to fetch a submodule of template {work}/tpl: the network "
+        "is unreachable from here; check your connection (or proxy); every render of a "
+        "template with submodules needs their hosts",
+        _template_with_an_unreachable_submodule,
     ),
     Case(
         "unknown-version",

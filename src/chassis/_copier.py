@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from chassis import git
 from chassis.errors import TemplateError
 
 if TYPE_CHECKING:
@@ -39,6 +40,29 @@ def copier_errors(source: str) -> Iterator[None]:
         raise TemplateError(
             f"a task of template {source} failed: {error.cmd!s} (exit {error.returncode})",
             "fix the task or its cause, then run chassis again",
+        ) from error
+    except OSError as error:
+        # Copier runs git through plumbum, whose ProcessExecutionError is an OSError
+        # carrying the command and its stderr: a template's submodule, cloned from its own
+        # host, fails here when that host cannot be reached.
+        argv = [str(arg) for arg in getattr(error, "argv", None) or []]
+        stderr = str(getattr(error, "stderr", "") or "")
+        if "git" not in " ".join(argv[:1]):
+            raise
+        host = git.network_failure(stderr)
+        fetching = "a submodule of template" if "submodule" in argv else "template"
+        if host is not None:
+            raise TemplateError(
+                f"cannot reach {host} to fetch {fetching} {source}: the network is "
+                "unreachable from here",
+                "check your connection (or proxy); every render of a template with "
+                "submodules needs their hosts",
+            ) from error
+        fatal = [line for line in stderr.splitlines() if line.strip().startswith("fatal:")]
+        raise TemplateError(
+            f"git failed while Copier fetched {fetching} {source}: "
+            f"{(fatal or [first_line(error)])[0].strip()}",
+            "check the template's repository (and its submodules); --verbose shows details",
         ) from error
     except (copier_errors.CopierError, ValueError) as error:
         raise TemplateError(

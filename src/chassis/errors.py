@@ -191,6 +191,8 @@ class DirtyTreeError(ChassisError):
 class GitError(ChassisError):
     """git is missing, or a git operation chassis needs failed."""
 
+    output: str = ""  # what the failed git command printed, for a closer look
+
 
 class TemplateError(ChassisError):
     """The template source cannot be found, read or used."""

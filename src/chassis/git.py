@@ -6,6 +6,7 @@ exact, documented output, and Copier already shells out to the same git.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +20,7 @@ __all__ = [
     "dirty_files",
     "has_commits",
     "init",
+    "network_failure",
     "require",
     "run",
     "status",
@@ -41,10 +43,37 @@ def run(*args: str, cwd: Path | None = None, check: bool = True) -> str:
         lines = (done.stderr or done.stdout).strip().splitlines()
         fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
         reason = (fatal or lines or [f"exit code {done.returncode}"])[0]
-        raise GitError(
+        error = GitError(
             f"`git {' '.join(args)}` failed: {reason}", "fix the git problem above and retry"
         )
+        error.output = done.stderr
+        raise error
     return done.stdout
+
+
+# What git (through curl or ssh) prints when it cannot reach a host, and the host it names.
+_UNREACHABLE = [
+    re.compile(r"Could not resolve host: (?P<host>[^\s:]+)"),
+    re.compile(r"ssh: Could not resolve hostname (?P<host>[^\s:]+)"),
+    re.compile(r"Failed to connect to (?P<host>[^\s:]+) port \d+"),
+    re.compile(r"ssh: connect to host (?P<host>[^\s:]+) port \d+"),
+    # curl's other ways of not getting through, never its HTTP answers (403, 404, ...)
+    re.compile(
+        r"unable to access '[a-z+]+://(?:[^@/']*@)?(?P<host>[^/:']+)[^']*': .*(?:"
+        r"Connection (?:timed out|refused|reset)|Network is unreachable|Operation timed out"
+        r"|SSL_connect|Proxy CONNECT aborted|Could not resolve proxy)"
+    ),
+]
+
+
+def network_failure(output: str) -> str | None:
+    """The host git's ``output`` says it could not reach, or None if that is not why it
+    failed."""
+    for pattern in _UNREACHABLE:
+        found = pattern.search(output)
+        if found:
+            return found["host"]
+    return None
 
 
 def config_value(key: str, cwd: Path | None = None) -> str | None:

@@ -170,6 +170,13 @@ def from_spec(spec: str) -> TemplateSource:
     try:
         tags = git.version_tags(url)
     except GitError as error:
+        host = git.network_failure(error.output or error.problem)
+        if host is not None:
+            raise TemplateError(
+                f"cannot reach {host} to read template source {spec}: the network is "
+                "unreachable from here",
+                "check your connection (or proxy), or pass a local clone to --template",
+            ) from error
         raise TemplateError(
             f"cannot read template source {spec}: {error.problem.split(': ', 1)[-1]}",
             "check the path or URL (and your network) and that it is a git repository",
