@@ -400,8 +400,8 @@ CASES = [
         ("new", "svc", "--defaults"),
         1,
         "error: cannot read chassis config {home}/.config/chassis/config.yml: `defaults` must "
-        "be a mapping of question names to answers; fix the file (a YAML mapping with a "
-        "`defaults:` mapping) or remove it",
+        "be a mapping of question names to answers; fix the file (see docs/getting-started.md: "
+        "a `defaults:` mapping and a `trust:` list) or remove it",
         _broken_user_config,
     ),
     # --- new: the target

@@ -58,6 +58,7 @@ def test_check_reports_a_newer_version_with_exit_3(
         "current": "1.0.0",
         "latest": "1.1.0",
         "up_to_date": False,
+        "needs_trust": [],
     }
 
 

@@ -24,7 +24,16 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Result, commit_all, git, release, render_bundled, tool_dir, write_tree
+from conftest import (
+    TINY_COPIER_YML,
+    Result,
+    commit_all,
+    git,
+    release,
+    render_bundled,
+    tool_dir,
+    write_tree,
+)
 
 TOOLS = Path(sys.executable).parent
 WORKFLOW = Path(".github") / "workflows" / "template-update.yml"
@@ -279,6 +288,7 @@ def _run_job(
 
 CONTEXT = {
     "vars.CHASSIS_VERSION": "0.2.0",
+    "vars.CHASSIS_TRUST": "",
     "secrets.CHASSIS_BOT_TOKEN != ''": "true",
     "secrets.CHASSIS_BOT_TOKEN || github.token": "bot-token",
 }
@@ -444,6 +454,29 @@ def test_a_missing_requirement_variable_fails_naming_it(
     assert run.returncode == 1
     assert "::error::Set the repository variable CHASSIS_VERSION" in run.log
     assert run.ran == ["Check the repository variable and secret"]
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_a_template_that_runs_code_is_updated_only_where_the_team_trusts_it(
+    repo: Repo, workflow: dict[Any, Any], tmp_path: Path, trusted: bool
+) -> None:
+    copier_yml = TINY_COPIER_YML + '_tasks:\n  - "touch task-ran"\n'
+    release(repo.template, "2.0.0", {"copier.yml": copier_yml, "project/NEW.md": "new\n"})
+    context = {**CONTEXT, "vars.CHASSIS_TRUST": str(repo.template) if trusted else ""}
+
+    run = _run_job(workflow, repo.checkout("ci"), tmp_path / "run", context)
+
+    if trusted:
+        assert run.returncode == 0, run.log
+        assert git("show", f"{BRANCH}:NEW.md", cwd=repo.origin) == "new\n"
+        assert "task-ran" in git("ls-tree", "--name-only", BRANCH, cwd=repo.origin)
+        assert len(run.gh_calls) == 1
+    else:
+        assert run.returncode == 1
+        assert "uses features that run code on your machine (" in run.log
+        assert "::error::chassis update failed with exit code 1." in run.log
+        assert run.gh_calls == []
+        assert git("ls-remote", "--heads", str(repo.origin), "chassis/*", cwd=tmp_path) == ""
 
 
 def test_a_failing_update_fails_the_job_without_a_pull_request(

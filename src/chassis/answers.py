@@ -46,7 +46,9 @@ __all__ = [
     "parse_sets",
     "read_answers_file",
     "read_project_answers",
+    "unsafe_settings",
     "user_config_defaults",
+    "user_config_trust",
 ]
 
 _TRUE = {"true", "yes", "y", "on", "1"}
@@ -288,6 +290,15 @@ def load_spec(template_dir: Path) -> TemplateSpec:
     return spec_
 
 
+def unsafe_settings(template_dir: Path, names: Mapping[str, str]) -> tuple[str, ...]:
+    """What the template's copier.yml sets of ``names`` (setting -> what to call it)."""
+    for config in ("copier.yml", "copier.yaml"):
+        if (template_dir / config).is_file():
+            data = _load_yaml(template_dir / config) or {}
+            return tuple(label for key, label in names.items() if data.get(key))
+    return ()
+
+
 def _load_presets(folder: Path, spec: TemplateSpec) -> dict[str, Preset]:
     presets: dict[str, Preset] = {}
     for path in sorted(folder.glob("*.yml")):
@@ -367,8 +378,8 @@ def user_config_path() -> Path:
     return Path(platformdirs.user_config_dir("chassis")) / "config.yml"
 
 
-def user_config_defaults() -> dict[str, Any]:
-    """The ``defaults:`` of the user's chassis config file, if there is one."""
+def _user_config() -> dict[str, Any]:
+    """The user's chassis config file, checked whole whichever part is wanted."""
     path = user_config_path()
     if not path.is_file():
         return {}
@@ -376,9 +387,25 @@ def user_config_defaults() -> dict[str, Any]:
         data = _load_yaml(path) or {}
     except (OSError, yaml.YAMLError) as error:
         raise ConfigFileError(path, "it is not valid YAML") from error
-    if not isinstance(data, dict) or not isinstance(data.get("defaults", {}), dict):
+    if not isinstance(data, dict):
+        raise ConfigFileError(path, "it must be a mapping with `defaults:` and `trust:`")
+    if not isinstance(data.get("defaults") or {}, dict):
         raise ConfigFileError(path, "`defaults` must be a mapping of question names to answers")
-    return dict(data.get("defaults") or {})
+    trust = data.get("trust") or []
+    if not isinstance(trust, list) or not all(isinstance(t, str) and t for t in trust):
+        raise ConfigFileError(path, "`trust` must be a list of template sources or prefixes")
+    return data
+
+
+def user_config_defaults() -> dict[str, Any]:
+    """The ``defaults:`` of the user's chassis config file, if there is one."""
+    return dict(_user_config().get("defaults") or {})
+
+
+def user_config_trust() -> list[str]:
+    """The ``trust:`` of the user's chassis config file: template sources, or prefixes
+    ending in ``/``, whose tasks, migrations and extensions may run without --trust."""
+    return list(_user_config().get("trust") or [])
 
 
 def git_defaults() -> dict[str, str]:

@@ -305,6 +305,7 @@ def check(
                 "current": result.current,
                 "latest": result.latest,
                 "up_to_date": result.up_to_date,
+                "needs_trust": list(result.needs_trust),
             }
         )
     else:

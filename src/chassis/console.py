@@ -166,6 +166,13 @@ class Output:
                 f"[yellow]Update available:[/] template {result.current} -> {result.latest}. "
                 "Run `chassis update`."
             )
+            if result.needs_trust:
+                self.out.print(
+                    f"The template runs code on your machine ({', '.join(result.needs_trust)}):"
+                    " read its copier.yml, then run `chassis update --trust`, or trust "
+                    f"{escape(result.source)} for good (`trust:` in the chassis config, "
+                    "$CHASSIS_TRUST in CI)."
+                )
 
     def template_exported(self, source: TemplateSource) -> None:
         self.out.print(

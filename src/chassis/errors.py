@@ -166,7 +166,8 @@ class ConfigFileError(ChassisError):
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(
             f"cannot read chassis config {path}: {reason}",
-            "fix the file (a YAML mapping with a `defaults:` mapping) or remove it",
+            "fix the file (see docs/getting-started.md: a `defaults:` mapping and a `trust:` "
+            "list) or remove it",
         )
 
 

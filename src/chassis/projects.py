@@ -18,6 +18,7 @@ from chassis.errors import NotAProjectError, TemplateError
 
 __all__ = [
     "ANSWERS_FILE",
+    "UNSAFE_SETTINGS",
     "CheckResult",
     "OpenTemplate",
     "Project",
@@ -65,6 +66,9 @@ class CheckResult:
     source: str
     current: str
     latest: str
+    # What of the latest version runs code (tasks, migrations, Jinja extensions), when
+    # the source is not trusted: the update needs --trust, or trust set once.
+    needs_trust: tuple[str, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -134,8 +138,20 @@ def source_for(project: Project) -> sources.TemplateSource:
     return source
 
 
+# Copier's settings whose presence makes a template run code on the user's machine.
+UNSAFE_SETTINGS = {
+    "_tasks": "tasks",
+    "_migrations": "migrations",
+    "_jinja_extensions": "extensions",
+}
+
+
 def check(*, path: Path) -> CheckResult:
     """The project's template version and the newest one its source has."""
     project = read_project(path)
     source = source_for(project)
-    return CheckResult(project.path, project.src_path, project.version, source.latest)
+    needs: tuple[str, ...] = ()
+    if Version(project.version) < Version(source.latest) and not source.trusted:
+        with sources.checkout(source, source.latest) as folder:
+            needs = answers_.unsafe_settings(folder, UNSAFE_SETTINGS)
+    return CheckResult(project.path, project.src_path, project.version, source.latest, needs)

@@ -60,8 +60,44 @@ class TemplateSource:
 
     @property
     def trusted(self) -> bool:
-        """Only the template that ships with chassis may run tasks without --trust."""
-        return self.bundled
+        """Whether the template may run tasks, migrations and extensions without --trust:
+        the one that ships with chassis, and the sources the user trusts."""
+        return self.bundled or is_trusted(self.url, trusted_sources())
+
+
+TRUST_VARIABLE = "CHASSIS_TRUST"
+
+
+def trusted_sources() -> list[str]:
+    """What the user trusts: the config file's ``trust:`` list, and the sources in
+    ``$CHASSIS_TRUST`` (separated by white space), which is how CI passes the decision."""
+    from chassis import answers  # noqa: PLC0415 - answers reads the config file
+
+    return [*answers.user_config_trust(), *os.environ.get(TRUST_VARIABLE, "").split()]
+
+
+def _normalized(location: str) -> str:
+    """A source as Copier compares it for trust: a local path expanded and normalised,
+    keeping a trailing slash; a URL (``scheme://`` or ``host:path``) as written."""
+    if "://" in location or (":" in location and not _looks_local(location)):
+        return location
+    path = os.path.normpath(os.path.expanduser(location))  # noqa: PTH111 - str in, str out
+    return path + os.sep if location.endswith(("/", os.sep)) else path
+
+
+def is_trusted(url: str, trusted: list[str]) -> bool:
+    """Copier's rule for its own ``trust`` setting: an entry ending in ``/`` trusts every
+    source under it; any other entry trusts exactly that source.
+
+    Hand-written because Copier's check is private API; tests/test_trust_config.py holds
+    it to Copier's own decision on the same entries.
+    """
+    wanted = _normalized(url)
+    for entry in trusted:
+        normalized = _normalized(entry)
+        if wanted == normalized or (entry.endswith("/") and wanted.startswith(normalized)):
+            return True
+    return False
 
 
 def _source_checkout() -> Path | None:
