@@ -267,13 +267,13 @@ def with_task(template_repo: Path, hold: Hold) -> dict[str, str]:
 NEW_MOMENTS = {
     # Reading the template's versions: nothing is on disk yet.
     "versions": "ls-remote",
-    # Copier checking out the template, inside the staging directory's render.
+    # Copier checking out the template, to render it into the new directory.
     "checkout": "clone --no-checkout",
-    # Copier running the template's task: the files are rendered in the staging directory.
+    # Copier running the template's task in the new directory, the files rendered.
     "task": None,
     # `uv lock` of the rendered project.
     "lock": None,
-    # The first commit, just before the project is moved into place.
+    # The first commit, the last step.
     "commit": "commit --quiet --no-verify",
 }
 
@@ -307,7 +307,7 @@ def test_an_interrupted_new_leaves_nothing_behind(
         run = start(*args, cwd=here, logs=tmp_path / "logs", path=tools)
         run.wait_for(hold.reached.exists)
         if moment != "versions":
-            assert list(here.glob(".svc.chassis-*")), "not yet staging: the wrong moment"
+            assert (here / "svc").is_dir(), "nothing written yet: the wrong moment"
 
         send(run.process)
         code, out, err = run.finish()
@@ -522,6 +522,21 @@ def full_pipe() -> Iterator[int]:
         os.close(read)
 
 
+def _writing_to_a_full_pipe(process: subprocess.Popen[str]) -> bool:
+    """Whether ``process`` sleeps in the kernel's pipe write (Linux: /proc/PID/wchan)."""
+    try:
+        return "pipe_write" in Path(f"/proc/{process.pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
+def _has_commit(project: Path) -> bool:
+    if not project.is_dir():
+        return False
+    argv = ["git", "rev-parse", "--verify", "--quiet", "HEAD"]
+    return subprocess.run(argv, cwd=project, capture_output=True, check=False).returncode == 0
+
+
 def test_an_interrupted_report_of_new_does_not_say_nothing_changed(
     template_repo: Path, tmp_path: Path
 ) -> None:
@@ -537,8 +552,8 @@ def test_an_interrupted_report_of_new_does_not_say_nothing_changed(
             logs=tmp_path / "logs",
             stdout=stdout,
         )
-        # In place, and the staging directory gone: what is left is the report.
-        run.wait_for(lambda: (here / "svc").exists() and not list(here.glob(".svc.chassis-*")))
+        # Committed, and blocked writing the report to the full pipe.
+        run.wait_for(lambda: _has_commit(here / "svc") and _writing_to_a_full_pipe(run.process))
         assert run.process.poll() is None  # blocked writing its report
         sigterm(run.process)
         code, _, err = run.finish()

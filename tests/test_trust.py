@@ -238,16 +238,35 @@ def test_update_loads_jinja_extensions_with_trust(
     assert (project / "SHOUT.txt").read_text() == "HELLO!\n"
 
 
-def test_a_plan_is_refused_too_without_trust(
+def test_a_plan_runs_no_task_so_it_needs_no_trust_and_says_so(
     cli: Cli, project: Path, template_repo: Path, marker: Path
 ) -> None:
-    """--plan changes nothing, but it still renders the template, so it needs --trust."""
+    """--plan previews files without running the template's tasks, so there is no code
+    to trust; it says the update will run them, and needs --trust."""
     release(template_repo, "2.0.0", _with_tasks(marker))
     before = snapshot(project)
 
     result = cli("update", project, "--plan")
 
-    _assert_refused(result, template_repo, "tasks")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "note: the plan ran none of the template's tasks, which can change more files: the "
+        "update runs them, with --trust"
+    ]
+    assert not marker.exists()
+    assert snapshot(project) == before
+
+
+def test_a_plan_is_refused_without_trust_when_the_update_runs_migrations(
+    cli: Cli, project: Path, template_repo: Path, marker: Path
+) -> None:
+    """Copier runs migrations in the plan's throwaway clone too: that is code to trust."""
+    release(template_repo, "2.0.0", _with_migration(marker, "2.0.0"))
+    before = snapshot(project)
+
+    result = cli("update", project, "--plan")
+
+    _assert_refused(result, template_repo, "migrations")
     assert not marker.exists()
     assert snapshot(project) == before
 

@@ -9,6 +9,8 @@ cannot silently change answers.
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -76,6 +78,21 @@ def first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+@contextlib.contextmanager
+def _tasks_print_to_stderr() -> Iterator[None]:
+    """Send what Copier's tasks print to stderr: a task is a child process writing to
+    the standard output it inherits, and stdout is chassis's report (JSON with --json)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def run_copy(
     template: OpenTemplate,
     stage: Path,
@@ -87,7 +104,7 @@ def run_copy(
 ) -> None:
     from copier import Settings, run_copy  # noqa: PLC0415 - lazy: keeps --help fast
 
-    with copier_errors(template.source.url):
+    with copier_errors(template.source.url), _tasks_print_to_stderr():
         run_copy(
             template.source.url,
             stage,
@@ -109,10 +126,11 @@ def run_update(
     *,
     conflict: Conflict,
     trust: bool,
+    skip_tasks: bool = False,
 ) -> None:
     from copier import Settings, run_update  # noqa: PLC0415 - lazy: keeps --help fast
 
-    with copier_errors(template.source.url):
+    with copier_errors(template.source.url), _tasks_print_to_stderr():
         run_update(
             work,
             data=dict(changed),
@@ -124,4 +142,5 @@ def run_update(
             quiet=True,
             conflict=conflict,
             unsafe=trust or template.source.trusted,
+            skip_tasks=skip_tasks,
         )

@@ -6,8 +6,8 @@ Copier. This module gathers what the command line and the tests call.
 
 Safety rules, each from DESIGN.md:
 
-* ``new`` renders into a temporary directory beside the target and moves it
-  into place at the end, so a failure or Ctrl-C leaves no half project.
+* ``new`` renders into the target, where Copier runs the template's tasks, and
+  removes what it wrote if anything fails or Ctrl-C arrives: no half project.
 * ``update`` never runs Copier in the team's tree. It refuses a dirty tree,
   runs ``copier update`` in a throwaway clone, and copies the result back
   with signals held off; if anything fails, every touched file is restored

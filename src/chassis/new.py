@@ -1,14 +1,14 @@
 """``chassis new``: render a template into a new directory, all or nothing.
 
-The project is rendered into a temporary directory beside the target and moved into
-place at the end, so a failure or Ctrl-C leaves no half project.
+Copier renders into the target and runs the template's tasks there, as ``copier copy``
+does; a failure or Ctrl-C removes what was written, so no half project is left.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import tempfile
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,53 +67,58 @@ def new(
 ) -> NewResult:
     """Render ``template`` with ``answers`` into the new directory ``dest``.
 
+    Copier renders into ``dest`` itself and runs the template's tasks there, as
+    ``copier copy`` does: a task that writes an absolute path, an ignored file or a git
+    hook writes it where the project will live. The git repository comes first, so a
+    task's own ``git init`` and an SCM-versioned build (at ``uv lock``) see chassis's
+    branch. If anything fails, or Ctrl-C arrives, ``dest`` is removed again (emptied,
+    if it was an empty directory already): no half project is left.
+
     With ``lock``, a Python project's dependencies are locked with uv before the
     first commit; if that fails (offline, say) the project is still created and
     a note says how to lock later.
     """
     dest = check_target(dest)
-    staging_root = Path(tempfile.mkdtemp(prefix=f".{dest.name}.chassis-", dir=dest.parent))
+    existed = dest.is_dir()
     notes: list[str] = []
     locked = False
     try:
-        stage = staging_root / dest.name
-        _copier.run_copy(template, stage, answers, trust=trust)
-        if lock and (stage / "pyproject.toml").is_file():
-            for project in uv_projects(stage):
-                notes += lock_dependencies(project, project.relative_to(stage))
+        dest.mkdir(exist_ok=True)
+        if commit:
+            git.init(dest)
+        _copier.run_copy(template, dest, answers, trust=trust)
+        if lock and (dest / "pyproject.toml").is_file():
+            for project in uv_projects(dest):
+                notes += lock_dependencies(project, project.relative_to(dest))
             locked = not notes
         if commit:
-            git.init(stage)
             git.commit_all(
-                stage,
+                dest,
                 f"Generate {answers.get('project_name', dest.name)} from chassis template "
                 f"{template.version}",
                 name=str(answers.get("author_name", "")),
                 email=str(answers.get("author_email", "")),
             )
-        _move_into_place(stage, dest)
-    finally:
-        shutil.rmtree(staging_root, ignore_errors=True)
+    except BaseException:
+        _discard(dest, keep_folder=existed)
+        raise
     return NewResult(
         dest, template.version, template.source.url, dict(answers), commit, locked, tuple(notes)
     )
 
 
-def _move_into_place(stage: Path, dest: Path) -> None:
-    if not dest.exists():
-        stage.rename(dest)  # atomic: the project appears whole or not at all
-        return
-    # An existing empty directory (perhaps the shell's working directory): fill it.
-    moved: list[Path] = []
+def _discard(dest: Path, *, keep_folder: bool) -> None:
+    """Remove what ``new`` wrote, with Ctrl-C held off until it is gone."""
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
     try:
-        for entry in sorted(stage.iterdir()):
-            target = dest / entry.name
-            entry.rename(target)
-            moved.append(target)
-    except BaseException:
-        for target in moved:
-            if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target, ignore_errors=True)
+        if not keep_folder:
+            shutil.rmtree(dest, ignore_errors=True)
+            return
+        for entry in dest.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
             else:
-                target.unlink(missing_ok=True)
-        raise
+                entry.unlink(missing_ok=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -84,19 +84,13 @@ def update(
     root = _git_root(project.path)
     source = source_for(project)
     target = source.require(to) if to else source.latest
-    if Version(target) < Version(project.version):
-        raise ChassisError(
-            f"cannot update from template {project.version} back to {target}",
-            "pass a --to version newer than the project's, or revert with git",
-        )
-    dirty = git.dirty_files(project.path)
-    if dirty:
-        raise DirtyTreeError(project.path, dirty)
+    _refuse_unless_updatable(project, target)
     overrides = dict(overrides or {})
     if target == project.version and not overrides:
         return UpdateResult(project.path, project.version, target, applied=not plan)
     with sources.checkout(source, target) as folder:
         spec = answers_.load_spec(folder)
+        has_tasks = bool(answers_.unsafe_settings(folder, {"_tasks": "tasks"}))
     template = OpenTemplate(source, target, spec)
     chosen = _target_answers(project, spec, overrides)
     if chosen.stale:
@@ -118,8 +112,12 @@ def update(
         clone = Path(tmp) / "work"
         git.clone(root, clone)
         work = clone / relpath
-        _copier.run_update(template, work, changed, conflict=conflict, trust=trust)
+        # A plan previews files: the template's tasks act on a project, and a plan has none.
+        _copier.run_update(template, work, changed, conflict=conflict, trust=trust, skip_tasks=plan)
         notes = _relock(work, original=project.path)
+        if plan and has_tasks:
+            needs = "" if trust or source.trusted else ", with --trust"
+            notes.append(f"{_PLAN_RAN_NO_TASK}: the update runs them{needs}")
         if changed or plan:  # the template as the update leaves it, once for both uses
             new = Path(tmp) / "new" / project.path.name
             stored = project.stored_answers
@@ -159,6 +157,21 @@ def update(
         tuple(decisions),
         tuple(notes),
     )
+
+
+_PLAN_RAN_NO_TASK = "the plan ran none of the template's tasks, which can change more files"
+
+
+def _refuse_unless_updatable(project: Project, target: str) -> None:
+    """Refuse an update to an older version, and one over uncommitted changes."""
+    if Version(target) < Version(project.version):
+        raise ChassisError(
+            f"cannot update from template {project.version} back to {target}",
+            "pass a --to version newer than the project's, or revert with git",
+        )
+    dirty = git.dirty_files(project.path)
+    if dirty:
+        raise DirtyTreeError(project.path, dirty)
 
 
 @dataclass(frozen=True)
