@@ -170,7 +170,7 @@ def tool_dir(path: Path, **stubs: str) -> Path:
 
 
 # A tiny template in the same shape as the bundled one: settings, then questions.
-TINY_COPIER_YML = """\
+TINY_SETTINGS = """\
 _subdirectory: project
 _templates_suffix: .jinja
 _answers_file: .copier-answers.yml
@@ -178,11 +178,16 @@ _answers_file: .copier-answers.yml
 project_name:
   type: str
   default: "{{ _folder_name }}"
+"""
+TINY_COPIER_YML = (
+    TINY_SETTINGS
+    + """\
 greeting:
   type: str
   default: hello
   choices: [hello, hi]
 """
+)
 
 TINY_V1 = {
     "copier.yml": TINY_COPIER_YML,

@@ -16,25 +16,28 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Result, answers_of, commit_all, git, release, snapshot, write_tree
+from conftest import (
+    TINY_SETTINGS,
+    Result,
+    answers_of,
+    commit_all,
+    git,
+    release,
+    snapshot,
+    write_tree,
+)
 
 Cli = Callable[..., Result]
 
 V1 = {
-    "copier.yml": """\
-        _subdirectory: project
-        _templates_suffix: .jinja
-        _answers_file: .copier-answers.yml
-
-        project_name:
-          type: str
-          default: "{{ _folder_name }}"
-        license:
-          type: str
-          help: The project's licence
-          default: MIT License
-          choices: [MIT License, Apache License 2.0]
-        """,
+    "copier.yml": TINY_SETTINGS
+    + """\
+license:
+  type: str
+  help: The project's licence
+  default: MIT License
+  choices: [MIT License, Apache License 2.0]
+""",
     "project/{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml }}",
     "project/README.md.jinja": "# {{ project_name }}\n\nIntro.\n",
     "project/LICENSE.jinja": "{{ license }}\n",
@@ -42,22 +45,16 @@ V1 = {
 # 2.0.0 names the licences by SPDX id, shows the old names as labels, and defaults to
 # another licence: what a silent reset would switch the project to.
 V2 = {
-    "copier.yml": """\
-        _subdirectory: project
-        _templates_suffix: .jinja
-        _answers_file: .copier-answers.yml
-
-        project_name:
-          type: str
-          default: "{{ _folder_name }}"
-        license:
-          type: str
-          help: The project's licence, as an SPDX id
-          default: Apache-2.0
-          choices:
-            MIT License: MIT
-            Apache License 2.0: Apache-2.0
-        """,
+    "copier.yml": TINY_SETTINGS
+    + """\
+license:
+  type: str
+  help: The project's licence, as an SPDX id
+  default: Apache-2.0
+  choices:
+    MIT License: MIT
+    Apache License 2.0: Apache-2.0
+""",
     "project/LICENSE.jinja": "SPDX-License-Identifier: {{ license }}\n",
 }
 REFUSAL = (
@@ -177,7 +174,7 @@ def test_every_rejected_answer_is_listed_at_once(cli: Cli, project: tuple[Path, 
     upper = "{% if project_name != project_name.upper() %}must be upper case{% endif %}"
     copier_yml = V2["copier.yml"].replace(
         'default: "{{ _folder_name }}"\n',
-        f'default: "{{{{ _folder_name }}}}"\n          validator: "{upper}"\n',
+        f'default: "{{{{ _folder_name }}}}"\n  validator: "{upper}"\n',
     )
     release(template, "3.0.0", {"copier.yml": copier_yml})
 
