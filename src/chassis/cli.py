@@ -266,7 +266,9 @@ def update(
                 "to": result.to_version,
                 "applied": result.applied,
                 "changed_answers": dict(result.changed_answers),
-                "files": [{"path": c.path, "status": c.status} for c in result.changes],
+                "files": [
+                    {"path": c.path, "status": c.status, "detail": c.detail} for c in result.changes
+                ],
                 "conflicts": result.conflicts,
                 "decisions": [
                     {"path": d.path, "title": d.title, "supersedes": d.supersedes}

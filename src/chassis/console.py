@@ -128,7 +128,10 @@ class Output:
         )
         for change in result.changes:
             style = _STATUS_STYLE[change.status]
-            self.out.print(f"  [{style}]{_STATUS_TEXT[change.status]:<30}[/] {escape(change.path)}")
+            detail = f" ({escape(change.detail)})" if change.detail else ""
+            self.out.print(
+                f"  [{style}]{_STATUS_TEXT[change.status]:<30}[/] {escape(change.path)}{detail}"
+            )
         for decision in result.decisions:
             self.out.print(
                 f"\nRecorded the change in {escape(decision.path)} ({escape(decision.title)}), "

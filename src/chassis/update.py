@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import signal
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -34,10 +35,12 @@ Status = Literal["added", "updated", "conflict", "deleted", "kept-deleted"]
 
 @dataclass(frozen=True)
 class FileChange:
-    """What an update does to one file, relative to the project root."""
+    """What an update does to one file, relative to the project root; ``detail`` says
+    when it also changes what kind of file it is (a symlink, a file) or its mode."""
 
     path: str
     status: Status
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -247,8 +250,29 @@ def _changes(clone: Path, relpath: Path, conflict: Conflict, *, original: Path) 
             status = "conflict"
         else:
             status = "updated"
-        changes.append(FileChange(rel, status))
+        changes.append(FileChange(rel, status, _kind_change(original / rel, clone / name)))
     return changes
+
+
+def _kind_change(before: Path, after: Path) -> str:
+    """How ``after`` differs from ``before`` in kind or mode, beyond its content: Copier
+    turns a file into a symlink (``_preserve_symlinks``) and back, and copies modes."""
+    was, now = _kind(before), _kind(after)
+    if not was or not now or was == now:
+        return ""
+    if now.startswith("a symlink") or was.startswith("a symlink"):
+        return f"now {now}, was {was}"
+    return "now executable" if now == "an executable file" else "no longer executable"
+
+
+def _kind(path: Path) -> str:
+    """What ``path`` is, as a plan names it; empty for a folder or nothing."""
+    if path.is_symlink():
+        return f"a symlink to {path.readlink()}"
+    if not path.is_file():
+        return ""
+    executable = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+    return "an executable file" if path.stat().st_mode & executable else "a file"
 
 
 _MARKERS = (b"<<<<<<< ", b">>>>>>> ")
@@ -260,9 +284,9 @@ def _count_markers(data: bytes) -> int:
 
 def _new_markers(before: Path, after: Path) -> bool:
     """Whether the update left conflict markers that the file did not have before."""
-    if not after.is_file():
+    if after.is_symlink() or not after.is_file():
         return False
-    had = _count_markers(before.read_bytes()) if before.is_file() else 0
+    had = _count_markers(before.read_bytes()) if before.is_file() and not before.is_symlink() else 0
     return _count_markers(after.read_bytes()) > had
 
 
@@ -313,17 +337,23 @@ def _apply(work: Path, project: Path, changes: list[FileChange]) -> None:
     blocked = {signal.SIGINT, signal.SIGTERM}
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
     touched: list[FileChange] = []
+    # Deletions first: a file may take the place of a folder the update empties.
+    ordered = sorted(changes, key=lambda c: c.status != "deleted")
     try:
         try:
-            for change in changes:
+            for change in ordered:
                 touched.append(change)
-                target = project / change.path
+                target, source = project / change.path, work / change.path
                 if change.status == "deleted":
                     target.unlink(missing_ok=True)
                     _remove_empty_parents(project, target)
-                else:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(work / change.path, target, follow_symlinks=False)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # copy2 cannot write a symlink over an existing path, and writing a file
+                # over a symlink would write into the link's target instead.
+                if source.is_symlink() or target.is_symlink():
+                    target.unlink(missing_ok=True)
+                shutil.copy2(source, target, follow_symlinks=False)
         finally:
             # A Ctrl-C that arrived while signals were held is raised here.
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
@@ -337,17 +367,20 @@ def _apply(work: Path, project: Path, changes: list[FileChange]) -> None:
 
 
 def _restore(project: Path, touched: list[FileChange]) -> None:
-    """Put back every touched file as HEAD has it; remove the ones HEAD lacks."""
+    """Put back every touched file as HEAD has it (content, symlink, mode); remove the
+    ones HEAD lacks."""
     paths = [c.path for c in touched]
     tracked = git.run("ls-files", "-z", "--", *paths, cwd=project).split("\0") if paths else []
     tracked = [name for name in tracked if name]
-    if tracked:
-        git.run("checkout", "HEAD", "--", *tracked, cwd=project)
+    # Removed first: a file the update added may stand where HEAD has a folder.
     for change in touched:
         if change.path not in tracked:
             target = project / change.path
-            target.unlink(missing_ok=True)
-            _remove_empty_parents(project, target)
+            if target.is_symlink() or target.is_file():
+                target.unlink()
+                _remove_empty_parents(project, target)
+    if tracked:
+        git.run("checkout", "HEAD", "--", *tracked, cwd=project)
 
 
 def _remove_empty_parents(project: Path, target: Path) -> None:
