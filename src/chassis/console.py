@@ -64,13 +64,6 @@ class Output:
             f"run `{escape(command)} --help` for usage"
         )
 
-    def interrupted(self, done: str | None = None) -> None:
-        """``done``: what the command had already finished when it was interrupted."""
-        if done is None:
-            self.err.print("[yellow]interrupted:[/] nothing was changed")
-        else:
-            self.err.print(f"[yellow]interrupted:[/] {escape(done)}; only its report was cut short")
-
     def note(self, message: str) -> None:
         self.err.print(message)
 

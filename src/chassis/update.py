@@ -9,11 +9,12 @@ tree was clean.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -68,12 +69,51 @@ def update(
     plan: bool = False,
     trust: bool = False,
     reason: str | None = None,
+    on_applied: Callable[[UpdateResult], None] | None = None,
 ) -> UpdateResult:
     """Merge the template's changes (and changed answers) into the project at ``path``.
 
     A changed answer that the template records as an ADR gets a new ADR superseding
-    the old one, with ``reason`` as why it changed.
+    the old one, with ``reason`` as why it changed. ``on_applied`` gets the result the
+    moment the update is in the project, before Ctrl-C or SIGTERM can cut in: an
+    interruption after that point leaves the update in place, uncommitted, and the
+    caller must not say that nothing changed.
     """
+    # Held while the scratch folder is made, and from the copy into the project to the
+    # return: a Ctrl-C then is raised only at the end, once the lock and the scratch
+    # folder are gone, never inside a clean-up (or a destructor, which would swallow it).
+    entry = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        with _scratch() as tmp:
+            signal.pthread_sigmask(signal.SIG_SETMASK, entry)
+            return _update(
+                tmp,
+                path=path,
+                to=to,
+                overrides=overrides or {},
+                conflict=conflict,
+                plan=plan,
+                trust=trust,
+                reason=reason,
+                on_applied=on_applied or (lambda _: None),
+            )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, entry)
+
+
+def _update(
+    tmp: Path,
+    *,
+    path: Path,
+    to: str | None,
+    overrides: Mapping[str, Any],
+    conflict: Conflict,
+    plan: bool,
+    trust: bool,
+    reason: str | None,
+    on_applied: Callable[[UpdateResult], None],
+) -> UpdateResult:
+    """:func:`update`, with ``tmp`` for every temporary file."""
     project = read_project(path)
     root = _git_root(project.path)
     source = source_for(project)
@@ -104,20 +144,20 @@ def update(
         return UpdateResult(project.path, project.version, target, applied=not plan)
 
     relpath = project.path.relative_to(root)
-    with _update_lock(root, project.path), tempfile.TemporaryDirectory(prefix="chassis-") as tmp:
+    with _update_lock(root, project.path):
         # Again under the lock: another update may have finished between the check above
         # and this one taking the lock, leaving its result uncommitted. Merging from HEAD
         # and copying over that result would mix the two (tests/test_interruptions.py).
         dirty = git.dirty_files(project.path)
         if dirty:
             raise DirtyTreeError(project.path, dirty)
-        clone = Path(tmp) / "work"
+        clone = tmp / "work"
         git.clone(root, clone)
         work = clone / relpath
         _copier.run_update(template, work, changed, conflict=conflict, trust=trust)
         notes = _relock(work, original=project.path)
         if changed or plan:  # the template as the update leaves it, once for both uses
-            new = Path(tmp) / "new" / project.path.name
+            new = tmp / "new" / project.path.name
             stored = project.stored_answers
             _copier.run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
         decisions: list[Decision] = []
@@ -126,7 +166,7 @@ def update(
                 template,
                 project,
                 after=new,
-                tmp=Path(tmp),
+                tmp=tmp,
                 clone=clone,
                 work=work,
                 trust=trust,
@@ -134,26 +174,54 @@ def update(
             )
         changes = _changes(clone, relpath, conflict, original=project.path)
         if plan or any(c.status == "deleted" for c in changes):
-            old = Path(tmp) / "old" / project.path.name
+            old = tmp / "old" / project.path.name
             stored = project.stored_answers
             version = project.version
             _copier.run_copy(template, old, stored, trust=trust, version=version, skip_tasks=True)
             notes += _edited_and_deleted(project.path, relpath, old, changes)
         if plan:
             changes += _kept_deleted(project.path, old, new)
+        result = UpdateResult(
+            project.path,
+            project.version,
+            target,
+            tuple(sorted(changes, key=lambda c: c.path)),
+            not plan,
+            changed,
+            tuple(decisions),
+            tuple(notes),
+        )
+        if not plan:
+            _apply(work, project.path, changes, applied=lambda: on_applied(result))
+    return result
+
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """A temporary folder for one update, which also holds whatever Copier, git and uv
+    put in the temporary directory meanwhile (Copier's template clones, for one).
+
+    It is removed on every way out, with Ctrl-C and SIGTERM held off (a removal cut
+    short leaves a half-deleted folder behind); the caller lets them through again.
+    """
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    folder = Path(tempfile.mkdtemp(prefix="chassis-"))
+    try:
+        # Copier makes its clones with mkdtemp() and removes them only if it finishes;
+        # with the default directory pointing here they go with this folder.
+        tempfile.tempdir = os.environ["TMPDIR"] = str(folder)
+        yield folder
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        tempfile.tempdir = saved[0]
+        if saved[1] is None:
+            os.environ.pop("TMPDIR", None)
         else:
-            _apply(work, project.path, changes)
-    ordered = tuple(sorted(changes, key=lambda c: c.path))
-    return UpdateResult(
-        project.path,
-        project.version,
-        target,
-        ordered,
-        not plan,
-        changed,
-        tuple(decisions),
-        tuple(notes),
-    )
+            os.environ["TMPDIR"] = saved[1]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _git_root(path: Path) -> Path:
@@ -332,38 +400,44 @@ def _edited_and_deleted(
     return notes
 
 
-def _apply(work: Path, project: Path, changes: list[FileChange]) -> None:
-    """Copy the updated files into the project, all of them or none."""
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+def _apply(
+    work: Path, project: Path, changes: list[FileChange], *, applied: Callable[[], None]
+) -> None:
+    """Copy the updated files into the project, all of them or none.
+
+    Ctrl-C and SIGTERM are held off from here on; :func:`update` lets them through as it
+    returns. One that arrived during the copy undoes it. Once the copy is complete,
+    ``applied`` runs, so the caller records that the update is in place before any
+    interruption can reach it.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     touched: list[FileChange] = []
-    # Deletions first: a file may take the place of a folder the update empties.
-    ordered = sorted(changes, key=lambda c: c.status != "deleted")
     try:
-        try:
-            for change in ordered:
-                touched.append(change)
-                target, source = project / change.path, work / change.path
-                if change.status == "deleted":
-                    target.unlink(missing_ok=True)
-                    _remove_empty_parents(project, target)
-                    continue
-                target.parent.mkdir(parents=True, exist_ok=True)
-                # copy2 cannot write a symlink over an existing path, and writing a file
-                # over a symlink would write into the link's target instead.
-                if source.is_symlink() or target.is_symlink():
-                    target.unlink(missing_ok=True)
-                shutil.copy2(source, target, follow_symlinks=False)
-        finally:
-            # A Ctrl-C that arrived while signals were held is raised here.
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _copy(work, project, changes, touched)
+        if signal.sigpending() & _HELD:
+            raise KeyboardInterrupt  # the signal itself follows, once let through
     except BaseException:
-        signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-        try:
-            _restore(project, touched)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _restore(project, touched)
         raise
+    applied()
+
+
+def _copy(work: Path, project: Path, changes: list[FileChange], touched: list[FileChange]) -> None:
+    """Copy each change from ``work`` into ``project``, adding it to ``touched`` first."""
+    # Deletions first: a file may take the place of a folder the update empties.
+    for change in sorted(changes, key=lambda c: c.status != "deleted"):
+        touched.append(change)
+        target, source = project / change.path, work / change.path
+        if change.status == "deleted":
+            target.unlink(missing_ok=True)
+            _remove_empty_parents(project, target)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # copy2 cannot write a symlink over an existing path, and writing a file over a
+        # symlink would write into the link's target instead.
+        if source.is_symlink() or target.is_symlink():
+            target.unlink(missing_ok=True)
+        shutil.copy2(source, target, follow_symlinks=False)
 
 
 def _restore(project: Path, touched: list[FileChange]) -> None:
