@@ -579,4 +579,121 @@ def test_an_interrupted_report_of_update_does_not_say_nothing_changed(
 
     assert "Traceback" not in err
     assert code == 130
-    assert err.strip() == f"interrupted: {project} was updated; only its report was cut short"
+    assert err.strip() == (
+        f"interrupted: {project} was updated to template 2.0.0, uncommitted; only its report "
+        "was cut short; review with `git diff`, then commit"
+    )
+
+
+# --- a sweep over a whole update ----------------------------------------------------
+
+SWEEP_SPREAD = 10  # SIGINTs spread evenly over a whole run
+SWEEP_AFTER_WRITE = [0.0, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.08]
+NOTHING_CHANGED = "interrupted: nothing was changed"
+REPORT_END = "`git diff` shows every change."
+
+
+def _sweep_run(
+    pristine: Path, where: Path, delay: float | None, *, after_write: bool = False
+) -> tuple[int, str, str, Path, Path]:
+    """`python -m chassis update` on a fresh copy of ``pristine`` at ``where``, with a
+    fresh, empty TMPDIR, and SIGINT to it ``delay`` seconds after it started, or with
+    ``after_write`` after it began writing into the project (None: no signal, and the
+    seconds the run took are returned in place of its stderr). Returns the exit code,
+    stdout, stderr, the project and the TMPDIR."""
+    project = where / pristine.name
+    shutil.copytree(pristine, project, symlinks=True)
+    tmp = where / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chassis", "update"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    if delay is not None:
+        if after_write:  # the first file the update adds appears
+            while not (project / "CONTRIBUTING.md").exists() and process.poll() is None:
+                time.sleep(0.0005)
+            started = time.monotonic()
+        time.sleep(max(0.0, delay - (time.monotonic() - started)))
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    try:
+        out, err = process.communicate(timeout=WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        pytest.fail("chassis did not finish")
+    if delay is None:
+        err = f"{time.monotonic() - started}"
+    return process.returncode, out, err, project, tmp
+
+
+@pytest.mark.slow  # about twenty real updates
+def test_a_sigint_at_any_moment_of_an_update_gets_a_message_that_matches_the_tree(
+    cli: Cli, template_repo: Path, tmp_path: Path
+) -> None:
+    """SIGINT at moments spread over a whole `chassis update` with a conflict, and at
+    moments just after it began writing into the project: after each, either nothing
+    changed (and the message says so), or the whole update is in place, uncommitted (and
+    the message says so, naming the conflict), or the update finished first. No run
+    leaves anything in the temporary directory."""
+    pristine = cli_project(cli, template_repo)
+    (pristine / "config.toml").write_text("[service]\nport = 9000\ntimeout = 5\n")
+    git("commit", "--quiet", "-am", "the team's port", cwd=pristine)
+    release(template_repo, "2.0.0", V2)  # port = 1: a conflict with the team's 9000
+    head = snapshot(pristine)
+
+    code, report, seconds, reference, tmp = _sweep_run(pristine, tmp_path / "reference", None)
+    assert code == 4, seconds
+    assert report.rstrip().endswith(REPORT_END)
+    assert list(tmp.iterdir()) == []
+    updated = snapshot(reference)
+    assert updated != head
+    assert "<<<<<<< " in updated["config.toml"].decode()
+    duration = float(seconds)
+    in_place = (
+        "was updated to template 2.0.0, uncommitted; only its report was cut short; "
+        "1 file(s) have conflicts (config.toml): resolve them, review with `git diff`, "
+        "then commit"
+    )
+    moments = [(duration * i / (SWEEP_SPREAD - 1), False) for i in range(SWEEP_SPREAD)]
+    moments += [(delay, True) for delay in SWEEP_AFTER_WRITE]
+
+    outcomes: list[str] = []
+    for run, (delay, after_write) in enumerate(moments):
+        where = tmp_path / f"run-{run}"
+        code, out, err, project, tmp = _sweep_run(pristine, where, delay, after_write=after_write)
+        since = "it began writing" if after_write else "it started"
+        what = f"SIGINT {delay:.3f}s after {since} (a run takes {duration:.3f}s): {code}, {err!r}"
+        assert list(tmp.rglob("*")) == [], what
+        status = git("status", "--porcelain", "--ignored", "--untracked-files=all", cwd=project)
+        if code not in {4, 130} and not out and "chassis" not in err:
+            # Python's own start-up (importing runpy, say), before any chassis code runs.
+            outcome = "stopped before chassis started"
+            assert (snapshot(project), status) == (head, ""), what
+        elif out.rstrip().endswith(REPORT_END):
+            # Finished, report and all; a SIGINT while Python shuts down may still kill
+            # it (exit -2), once there is nothing left to cut short.
+            outcome = "finished"
+            assert code in {4, -signal.SIGINT}, what
+            assert err == "", what
+            assert snapshot(project) == updated, what
+        elif (code, err.strip()) == (130, NOTHING_CHANGED):
+            outcome = "nothing changed"
+            assert (snapshot(project), status) == (head, ""), what
+        else:
+            outcome = "in place"
+            assert (code, err.strip()) == (130, f"interrupted: {project} {in_place}"), what
+            assert snapshot(project) == updated, what
+            assert " config.toml" in status, what
+        outcomes.append(f"{delay:.3f}{'w' if after_write else 's'}: {outcome}")
+    # The sweep covered the run: it interrupted both before the change and after it.
+    assert any(o.endswith("nothing changed") for o in outcomes), outcomes
+    assert any(o.endswith("in place") for o in outcomes), outcomes

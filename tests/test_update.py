@@ -120,7 +120,7 @@ def test_conflicts_are_left_as_markers_listed_and_exit_4(
     assert result.exit_code == 4
     report = json.loads(result.stdout)
     assert report["conflicts"] == ["config.toml"]
-    assert {"path": "config.toml", "status": "conflict"} in report["files"]
+    assert {"path": "config.toml", "status": "conflict", "detail": ""} in report["files"]
     merged = (project / "config.toml").read_text()
     assert "<<<<<<< " in merged
     assert "port = 9000" in merged
@@ -204,7 +204,7 @@ def test_template_deletions_are_applied(cli: Cli, project: Path, template_repo: 
     assert result.exit_code == 0
     assert not (project / "optional.txt").exists()
     report = json.loads(result.stdout)
-    assert {"path": "optional.txt", "status": "deleted"} in report["files"]
+    assert {"path": "optional.txt", "status": "deleted", "detail": ""} in report["files"]
     assert report["notes"] == []  # the team had not touched it: nothing to say
 
 

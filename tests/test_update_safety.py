@@ -470,8 +470,8 @@ def test_rej_mode_removes_an_edited_file_the_template_deletes(
 
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["files"] == [
-        {"path": ".copier-answers.yml", "status": "updated"},
-        {"path": "optional.txt", "status": "deleted"},
+        {"path": ".copier-answers.yml", "status": "updated", "detail": ""},
+        {"path": "optional.txt", "status": "deleted", "detail": ""},
     ]
     assert not (project / "optional.txt").exists()
     assert not (project / "optional.txt.rej").exists()

@@ -73,6 +73,28 @@ def copier_errors(source: str) -> Iterator[None]:
         ) from error
 
 
+@contextlib.contextmanager
+def _kind_limit(version: str, work: Path) -> Iterator[None]:
+    """Name the Copier limit behind these errors: Copier 9 fails this way (plain
+    ``copier update`` too) on a release that turns a folder into a file or a file into
+    a folder, and on nothing else chassis knows of. ``work`` is where Copier ran: the
+    path it names is given relative to it, as the project has it."""
+    try:
+        yield
+    except (AssertionError, FileExistsError, IsADirectoryError, NotADirectoryError) as error:
+        what = type(error).__name__
+        name = getattr(error, "filename", None)
+        if name and Path(name).is_relative_to(work):
+            what += f" at {Path(name).relative_to(work).as_posix()}"
+        raise TemplateError(
+            f"Copier cannot update to template {version} ({what}), nor can plain `copier "
+            "update`: a release that turns a folder into a file, or a file into a folder, "
+            "is beyond it; nothing was changed",
+            "update --to the release before that change, and ask the template's "
+            "maintainers to rename the path instead",
+        ) from error
+
+
 def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
@@ -130,7 +152,11 @@ def run_update(
 ) -> None:
     from copier import Settings, run_update  # noqa: PLC0415 - lazy: keeps --help fast
 
-    with copier_errors(template.source.url), _tasks_print_to_stderr():
+    with (
+        copier_errors(template.source.url),
+        _kind_limit(template.version, work),
+        _tasks_print_to_stderr(),
+    ):
         run_update(
             work,
             data=dict(changed),

@@ -25,6 +25,7 @@ from chassis.errors import ChassisError, ExitCode
 
 if TYPE_CHECKING:
     from chassis.console import Output
+    from chassis.update import UpdateResult
 
 __all__ = ["app", "main"]
 
@@ -41,9 +42,11 @@ app = typer.Typer(
 @dataclass
 class _State:
     verbose: bool = False
-    # What a command has already changed on disk: an interruption after that point (while
-    # reporting, say) must not claim that nothing was changed.
+    # What a command has already changed on disk, and what to do about it: an
+    # interruption after that point (while reporting, say) must not claim that nothing
+    # was changed.
     done: str | None = None
+    then: str | None = None
 
 
 _state = _State()
@@ -255,9 +258,8 @@ def update(
         plan=plan,
         trust=trust,
         reason=reason,
+        on_applied=_record_update,
     )
-    if result.applied and result.changes:
-        _state.done = f"{result.path} was updated"
     if json_:
         out.json(
             {
@@ -266,7 +268,9 @@ def update(
                 "to": result.to_version,
                 "applied": result.applied,
                 "changed_answers": dict(result.changed_answers),
-                "files": [{"path": c.path, "status": c.status} for c in result.changes],
+                "files": [
+                    {"path": c.path, "status": c.status, "detail": c.detail} for c in result.changes
+                ],
                 "conflicts": result.conflicts,
                 "decisions": [
                     {"path": d.path, "title": d.title, "supersedes": d.supersedes}
@@ -283,6 +287,20 @@ def update(
         out.updated(result, reason_given=bool(reason and reason.strip()))
     if result.conflicts and result.applied:
         raise typer.Exit(ExitCode.CONFLICTS)
+
+
+def _record_update(result: UpdateResult) -> None:
+    """Record an update that is in the project, for the message of an interruption."""
+    if not result.changes:
+        return
+    _state.done = f"{result.path} was updated to template {result.to_version}, uncommitted"
+    conflicts = result.conflicts
+    _state.then = (
+        f"{len(conflicts)} file(s) have conflicts ({', '.join(conflicts)}): resolve them, "
+        "review with `git diff`, then commit"
+        if conflicts
+        else "review with `git diff`, then commit"
+    )
 
 
 @app.command()
@@ -469,6 +487,20 @@ def adr_list(
         out.adr_list(str(where), records)
 
 
+def _interrupted(done: str | None, then: str | None) -> None:
+    """Say what an interrupted command leaves: ``done``, what it had already finished,
+    and ``then``, what to do about it.
+
+    Printed with Typer (already loaded), not rich: a Ctrl-C that cut short the lazy
+    import of the console module, or of anything it imports, leaves it half-made."""
+    if done is None:
+        text = "nothing was changed"
+    else:
+        text = f"{done}; only its report was cut short" + (f"; {then}" if then else "")
+    typer.secho("interrupted:", fg="yellow", err=True, nl=False)
+    typer.echo(f" {text}", err=True)
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
     raise KeyboardInterrupt
 
@@ -493,7 +525,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Run chassis and exit with its documented exit code."""
     # SIGTERM takes the same clean-up path as Ctrl-C: no half-written project is left.
     previous = signal.signal(signal.SIGTERM, _interrupt)
-    _state.done = None  # main runs more than once in one process under the tests
+    _state.done = _state.then = None  # main runs more than once in one process under the tests
     code: int
     try:
         returned = app(args=argv, prog_name="chassis", standalone_mode=False)
@@ -526,5 +558,5 @@ def main(argv: list[str] | None = None) -> NoReturn:
     finally:
         signal.signal(signal.SIGTERM, previous)
     if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
-        _output().interrupted(_state.done)
+        _interrupted(_state.done, _state.then)
     sys.exit(int(code))

@@ -64,13 +64,6 @@ class Output:
             f"run `{escape(command)} --help` for usage"
         )
 
-    def interrupted(self, done: str | None = None) -> None:
-        """``done``: what the command had already finished when it was interrupted."""
-        if done is None:
-            self.err.print("[yellow]interrupted:[/] nothing was changed")
-        else:
-            self.err.print(f"[yellow]interrupted:[/] {escape(done)}; only its report was cut short")
-
     def note(self, message: str) -> None:
         self.err.print(message)
 
@@ -137,7 +130,10 @@ class Output:
         )
         for change in result.changes:
             style = _STATUS_STYLE[change.status]
-            self.out.print(f"  [{style}]{_STATUS_TEXT[change.status]:<30}[/] {escape(change.path)}")
+            detail = f" ({escape(change.detail)})" if change.detail else ""
+            self.out.print(
+                f"  [{style}]{_STATUS_TEXT[change.status]:<30}[/] {escape(change.path)}{detail}"
+            )
         for decision in result.decisions:
             self.out.print(
                 f"\nRecorded the change in {escape(decision.path)} ({escape(decision.title)}), "

@@ -9,10 +9,12 @@ tree was clean.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
+import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -41,10 +43,12 @@ Status = Literal["added", "updated", "conflict", "deleted", "kept-deleted"]
 
 @dataclass(frozen=True)
 class FileChange:
-    """What an update does to one file, relative to the project root."""
+    """What an update does to one file, relative to the project root; ``detail`` says
+    when it also changes what kind of file it is (a symlink, a file) or its mode."""
 
     path: str
     status: Status
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,51 @@ def update(
     plan: bool = False,
     trust: bool = False,
     reason: str | None = None,
+    on_applied: Callable[[UpdateResult], None] | None = None,
 ) -> UpdateResult:
     """Merge the template's changes (and changed answers) into the project at ``path``.
 
     A changed answer that the template records as an ADR gets a new ADR superseding
-    the old one, with ``reason`` as why it changed.
+    the old one, with ``reason`` as why it changed. ``on_applied`` gets the result the
+    moment the update is in the project, before Ctrl-C or SIGTERM can cut in: an
+    interruption after that point leaves the update in place, uncommitted, and the
+    caller must not say that nothing changed.
     """
+    # Held while the scratch folder is made, and from the copy into the project to the
+    # return: a Ctrl-C then is raised only at the end, once the lock and the scratch
+    # folder are gone, never inside a clean-up (or a destructor, which would swallow it).
+    entry = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        with _scratch() as tmp:
+            signal.pthread_sigmask(signal.SIG_SETMASK, entry)
+            return _update(
+                tmp,
+                path=path,
+                to=to,
+                overrides=overrides or {},
+                conflict=conflict,
+                plan=plan,
+                trust=trust,
+                reason=reason,
+                on_applied=on_applied or (lambda _: None),
+            )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, entry)
+
+
+def _update(
+    tmp: Path,
+    *,
+    path: Path,
+    to: str | None,
+    overrides: Mapping[str, Any],
+    conflict: Conflict,
+    plan: bool,
+    trust: bool,
+    reason: str | None,
+    on_applied: Callable[[UpdateResult], None],
+) -> UpdateResult:
+    """:func:`update`, with ``tmp`` for every temporary file."""
     project = read_project(path)
     root = _git_root(project.path)
     source = source_for(project)
@@ -102,14 +145,14 @@ def update(
         return UpdateResult(project.path, project.version, target, applied=not plan)
 
     relpath = project.path.relative_to(root)
-    with _update_lock(root, project.path), tempfile.TemporaryDirectory(prefix="chassis-") as tmp:
+    with _update_lock(root, project.path):
         # Again under the lock: another update may have finished between the check above
         # and this one taking the lock, leaving its result uncommitted. Merging from HEAD
         # and copying over that result would mix the two (tests/test_interruptions.py).
         dirty = git.dirty_files(project.path)
         if dirty:
             raise DirtyTreeError(project.path, dirty)
-        clone = Path(tmp) / "work"
+        clone = tmp / "work"
         git.clone(root, clone)
         work = clone / relpath
         # A plan previews files: the template's tasks act on a project, and a plan has none.
@@ -119,7 +162,7 @@ def update(
             needs = "" if trust or source.trusted else ", with --trust"
             notes.append(f"{_PLAN_RAN_NO_TASK}: the update runs them{needs}")
         if changed or plan:  # the template as the update leaves it, once for both uses
-            new = Path(tmp) / "new" / project.path.name
+            new = tmp / "new" / project.path.name
             stored = project.stored_answers
             _copier.run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
         decisions: list[Decision] = []
@@ -129,7 +172,7 @@ def update(
                 project,
                 answers=chosen.baseline,
                 after=new,
-                tmp=Path(tmp),
+                tmp=tmp,
                 clone=clone,
                 work=work,
                 trust=trust,
@@ -137,26 +180,54 @@ def update(
             )
         changes = _changes(clone, relpath, conflict, original=project.path)
         if plan or any(c.status == "deleted" for c in changes):
-            old = Path(tmp) / "old" / project.path.name
+            old = tmp / "old" / project.path.name
             stored = project.stored_answers
             version = project.version
             _copier.run_copy(template, old, stored, trust=trust, version=version, skip_tasks=True)
             notes += _edited_and_deleted(project.path, relpath, old, changes)
         if plan:
             changes += _kept_deleted(project.path, old, new)
+        result = UpdateResult(
+            project.path,
+            project.version,
+            target,
+            tuple(sorted(changes, key=lambda c: c.path)),
+            not plan,
+            changed,
+            tuple(decisions),
+            tuple(notes),
+        )
+        if not plan:
+            _apply(work, project.path, changes, applied=lambda: on_applied(result))
+    return result
+
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """A temporary folder for one update, which also holds whatever Copier, git and uv
+    put in the temporary directory meanwhile (Copier's template clones, for one).
+
+    It is removed on every way out, with Ctrl-C and SIGTERM held off (a removal cut
+    short leaves a half-deleted folder behind); the caller lets them through again.
+    """
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    folder = Path(tempfile.mkdtemp(prefix="chassis-"))
+    try:
+        # Copier makes its clones with mkdtemp() and removes them only if it finishes;
+        # with the default directory pointing here they go with this folder.
+        tempfile.tempdir = os.environ["TMPDIR"] = str(folder)
+        yield folder
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        tempfile.tempdir = saved[0]
+        if saved[1] is None:
+            os.environ.pop("TMPDIR", None)
         else:
-            _apply(work, project.path, changes)
-    ordered = tuple(sorted(changes, key=lambda c: c.path))
-    return UpdateResult(
-        project.path,
-        project.version,
-        target,
-        ordered,
-        not plan,
-        changed,
-        tuple(decisions),
-        tuple(notes),
-    )
+            os.environ["TMPDIR"] = saved[1]
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 _PLAN_RAN_NO_TASK = "the plan ran none of the template's tasks, which can change more files"
@@ -349,8 +420,29 @@ def _changes(clone: Path, relpath: Path, conflict: Conflict, *, original: Path) 
             status = "conflict"
         else:
             status = "updated"
-        changes.append(FileChange(rel, status))
+        changes.append(FileChange(rel, status, _kind_change(original / rel, clone / name)))
     return changes
+
+
+def _kind_change(before: Path, after: Path) -> str:
+    """How ``after`` differs from ``before`` in kind or mode, beyond its content: Copier
+    turns a file into a symlink (``_preserve_symlinks``) and back, and copies modes."""
+    was, now = _kind(before), _kind(after)
+    if not was or not now or was == now:
+        return ""
+    if now.startswith("a symlink") or was.startswith("a symlink"):
+        return f"now {now}, was {was}"
+    return "now executable" if now == "an executable file" else "no longer executable"
+
+
+def _kind(path: Path) -> str:
+    """What ``path`` is, as a plan names it; empty for a folder or nothing."""
+    if path.is_symlink():
+        return f"a symlink to {path.readlink()}"
+    if not path.is_file():
+        return ""
+    executable = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+    return "an executable file" if path.stat().st_mode & executable else "a file"
 
 
 _MARKERS = (b"<<<<<<< ", b">>>>>>> ")
@@ -362,9 +454,9 @@ def _count_markers(data: bytes) -> int:
 
 def _new_markers(before: Path, after: Path) -> bool:
     """Whether the update left conflict markers that the file did not have before."""
-    if not after.is_file():
+    if after.is_symlink() or not after.is_file():
         return False
-    had = _count_markers(before.read_bytes()) if before.is_file() else 0
+    had = _count_markers(before.read_bytes()) if before.is_file() and not before.is_symlink() else 0
     return _count_markers(after.read_bytes()) > had
 
 
@@ -410,46 +502,61 @@ def _edited_and_deleted(
     return notes
 
 
-def _apply(work: Path, project: Path, changes: list[FileChange]) -> None:
-    """Copy the updated files into the project, all of them or none."""
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+def _apply(
+    work: Path, project: Path, changes: list[FileChange], *, applied: Callable[[], None]
+) -> None:
+    """Copy the updated files into the project, all of them or none.
+
+    Ctrl-C and SIGTERM are held off from here on; :func:`update` lets them through as it
+    returns. One that arrived during the copy undoes it. Once the copy is complete,
+    ``applied`` runs, so the caller records that the update is in place before any
+    interruption can reach it.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     touched: list[FileChange] = []
     try:
-        try:
-            for change in changes:
-                touched.append(change)
-                target = project / change.path
-                if change.status == "deleted":
-                    target.unlink(missing_ok=True)
-                    _remove_empty_parents(project, target)
-                else:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(work / change.path, target, follow_symlinks=False)
-        finally:
-            # A Ctrl-C that arrived while signals were held is raised here.
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _copy(work, project, changes, touched)
+        if signal.sigpending() & _HELD:
+            raise KeyboardInterrupt  # the signal itself follows, once let through
     except BaseException:
-        signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
-        try:
-            _restore(project, touched)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _restore(project, touched)
         raise
+    applied()
+
+
+def _copy(work: Path, project: Path, changes: list[FileChange], touched: list[FileChange]) -> None:
+    """Copy each change from ``work`` into ``project``, adding it to ``touched`` first."""
+    # Deletions first: a file may take the place of a folder the update empties.
+    for change in sorted(changes, key=lambda c: c.status != "deleted"):
+        touched.append(change)
+        target, source = project / change.path, work / change.path
+        if change.status == "deleted":
+            target.unlink(missing_ok=True)
+            _remove_empty_parents(project, target)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # copy2 cannot write a symlink over an existing path, and writing a file over a
+        # symlink would write into the link's target instead.
+        if source.is_symlink() or target.is_symlink():
+            target.unlink(missing_ok=True)
+        shutil.copy2(source, target, follow_symlinks=False)
 
 
 def _restore(project: Path, touched: list[FileChange]) -> None:
-    """Put back every touched file as HEAD has it; remove the ones HEAD lacks."""
+    """Put back every touched file as HEAD has it (content, symlink, mode); remove the
+    ones HEAD lacks."""
     paths = [c.path for c in touched]
     tracked = git.run("ls-files", "-z", "--", *paths, cwd=project).split("\0") if paths else []
     tracked = [name for name in tracked if name]
-    if tracked:
-        git.run("checkout", "HEAD", "--", *tracked, cwd=project)
+    # Removed first: a file the update added may stand where HEAD has a folder.
     for change in touched:
         if change.path not in tracked:
             target = project / change.path
-            target.unlink(missing_ok=True)
-            _remove_empty_parents(project, target)
+            if target.is_symlink() or target.is_file():
+                target.unlink()
+                _remove_empty_parents(project, target)
+    if tracked:
+        git.run("checkout", "HEAD", "--", *tracked, cwd=project)
 
 
 def _remove_empty_parents(project: Path, target: Path) -> None:
