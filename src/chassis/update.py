@@ -87,7 +87,7 @@ def update(
     changed: dict[str, Any] = {}
     if overrides:
         with sources.checkout(source, target) as folder:
-            spec = answers_.load_spec(folder)
+            spec = answers_.load_spec(folder, trusted=trust or source.trusted, source=source.url)
         stored = {k: v for k, v in project.stored_answers.items() if k in spec.names}
         resolved = spec.resolve(
             {**stored, **overrides}, context={"_folder_name": project.path.name}
