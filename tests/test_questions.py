@@ -91,3 +91,137 @@ def test_a_secret_is_asked_hidden_never_shown_and_never_recorded(
     assert git("rev-list", "--all", cwd=project).strip()
     with pytest.raises(Exception, match="returned non-zero exit status 1"):
         git(*grep, cwd=project)
+
+
+def _new(cli: Cli, template: Path, *flags: str) -> Result:
+    return cli("new", "svc", "--template", template, "--defaults", "--no-lock", *flags)
+
+
+UNSUPPORTED = {
+    "include": (
+        "---\n!include common.yml\n---\nname: {type: str, default: a}\n",
+        "`!include` in copier.yml",
+    ),
+    "several-documents": (
+        "name: {type: str, default: a}\n---\nother: b\n",
+        "several YAML documents in copier.yml",
+    ),
+    "external-data": (
+        "_external_data:\n  parent: .parent-answers.yml\nname: {type: str, default: a}\n",
+        "`_external_data` (answers read from other files)",
+    ),
+}
+
+
+@pytest.mark.parametrize(("copier_yml", "feature"), UNSUPPORTED.values(), ids=UNSUPPORTED.keys())
+def test_an_unsupported_copier_feature_is_refused_by_name(
+    cli: Cli, tmp_path: Path, copier_yml: str, feature: str
+) -> None:
+    files = {"copier.yml": copier_yml, "common.yml": "name: a\n", "README.md": "hi\n"}
+    template = _tagged_repo(tmp_path / "template", files)
+
+    result = _new(cli, template)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: template {template} uses {feature}, which chassis does not support; use "
+        "plain `copier copy` for this template, or remove that feature from it"
+    ]
+    assert list(Path.cwd().iterdir()) == []
+
+
+def test_a_choice_mapping_without_a_value_is_reported_not_crashed(cli: Cli, tmp_path: Path) -> None:
+    copier_yml = "db:\n  type: str\n  default: a\n  choices:\n    A: {validator: ''}\n"
+    template = _tagged_repo(tmp_path / "template", {"copier.yml": copier_yml})
+
+    result = _new(cli, template, "--set", "db=a")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: choice 'A' of question db in template {template} is a mapping without "
+        "`value`; give every choice in the `{value, validator}` form a `value:`"
+    ]
+    assert list(Path.cwd().iterdir()) == []
+
+
+MISSING_EXTENSION = {
+    "copier.yml": "_jinja_extensions: [chassis_no_such_extension.Thing]\n"
+    "name: {type: str, default: svc}\n",
+    "README.md.jinja": "# {{ name }}\n",
+}
+
+
+def test_a_missing_jinja_extension_names_the_module_and_how_to_install_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    template = _tagged_repo(tmp_path / "template", MISSING_EXTENSION)
+
+    result = _new(cli, template, "--trust")
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: template {template} needs the Jinja extension module "
+        "'chassis_no_such_extension', which is not installed; install its package next to "
+        "chassis: `uv tool install --with PACKAGE chassis-cli` or `pipx inject chassis-cli "
+        "PACKAGE` (PACKAGE is the distribution that provides chassis_no_such_extension)"
+    ]
+    assert list(Path.cwd().iterdir()) == []
+
+
+def test_without_trust_a_template_with_extensions_is_refused_before_its_defaults_run(
+    cli: Cli, tmp_path: Path
+) -> None:
+    files = {
+        "copier.yml": "_jinja_extensions: [chassis_no_such_extension.Thing]\n"
+        "name: {type: str, default: \"{{ 'x' | shout }}\"}\n",
+    }
+    template = _tagged_repo(tmp_path / "template", files)
+
+    result = _new(cli, template)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: template {template} uses features that run code on your machine "
+        "(_jinja_extensions: chassis_no_such_extension.Thing); pass --trust if you trust "
+        "this template"
+    ]
+    assert list(Path.cwd().iterdir()) == []
+
+
+def test_enter_at_every_prompt_records_what_copier_defaults_record(tmp_path: Path) -> None:
+    """A yaml default of {} stays {} (not null), an inferred yaml list stays a list, and a
+    multiselect keeps its default choices."""
+    files = {
+        "copier.yml": """\
+            extra: {type: yaml, default: {}}
+            tags: [api, web]
+            langs:
+              type: str
+              multiselect: true
+              default: [py]
+              choices: [py, go]
+            """,
+        "{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers|to_nice_yaml }}",
+    }
+    template = _tagged_repo(tmp_path / "template", files)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "chassis", "new", "svc", "--template", str(template), "--no-lock", "--yes"],
+        cwd=str(Path.cwd()),
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 160),
+    )
+    for name in ("extra", "tags", "langs"):
+        child.expect(name)
+        child.send("\r")
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == 0, child.before
+    recorded = answers_of(Path("svc"))
+    assert {k: v for k, v in recorded.items() if not k.startswith("_")} == {
+        "extra": {},
+        "tags": ["api", "web"],
+        "langs": ["py"],
+    }

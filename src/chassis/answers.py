@@ -466,8 +466,9 @@ def _load_config(path: Path, source: str) -> dict[str, Any]:
     except _IncludeFound:
         raise UnsupportedTemplateError(source, "`!include` in copier.yml") from None
     except (OSError, yaml.YAMLError) as error:
+        reason = " ".join(str(error).split())
         raise ChassisError(
-            f"cannot read the template's questions from {path}: {error}",
+            f"cannot read the template's questions from {path}: {reason}",
             "check that the template source is a Copier template",
         ) from error
     documents = [d for d in documents if d is not None]
