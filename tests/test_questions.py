@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import Result, answers_of, git, write_tree
+from conftest import REPO, Result, answers_of, git, write_tree
 
 Cli = Callable[..., Result]
 
@@ -225,3 +225,12 @@ def test_enter_at_every_prompt_records_what_copier_defaults_record(tmp_path: Pat
         "tags": ["api", "web"],
         "langs": ["py"],
     }
+
+
+@pytest.mark.parametrize("feature", [f for _, f in UNSUPPORTED.values()], ids=UNSUPPORTED.keys())
+def test_every_refusal_is_documented_with_its_message(feature: str) -> None:
+    docs = (REPO / "docs" / "custom-template.md").read_text()
+    assert (
+        f"``error: template SRC uses {feature}, which chassis does not support; use plain "
+        "`copier copy` for this template, or remove that feature from it``"
+    ) in docs
