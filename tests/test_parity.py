@@ -162,6 +162,10 @@ FEATURES = {
         "{{ port }}",
         {"port": "8080"},
     ),
+    "copier-phase": Feature('phase: "{{ _copier_phase }}"', "{{ phase }}"),
+    "default-unset": Feature(
+        'name: {type: str, default: "{{ UNSET }}"}', "{{ name }}", {"name": "given"}
+    ),
     "folder-name": Feature('title: {type: str, default: "{{ _folder_name }}"}', "{{ title }}"),
     "secret": Feature(
         "token: {type: str, secret: true, default: s3cr3t}\nuser: {type: str, default: ann}",
@@ -267,6 +271,7 @@ REFUSED = {
         FEATURES["multiselect"].questions, "", {"langs": "[py, js]"}
     ),
     "no-default": Feature("name: {type: str}", ""),
+    "default-unset": Feature('name: {type: str, default: "{{ UNSET }}"}', ""),
 }
 
 

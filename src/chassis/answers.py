@@ -15,6 +15,7 @@ preset < answers file < ``--set``.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,7 +24,7 @@ from typing import Any
 
 import platformdirs
 import yaml
-from jinja2 import StrictUndefined, Template, Undefined
+from jinja2 import StrictUndefined, Template, Undefined, UndefinedError
 from jinja2 import TemplateError as TemplateError_
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -72,6 +73,11 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+_PROMPT_PHASE = {"_copier_phase": "prompt"}
+
+
+class _UnsetUsedError(UndefinedError):
+    """A default rendered Copier's ``UNSET``: the question then has no default."""
 
 
 def to_bool(value: Any) -> bool:
@@ -272,7 +278,8 @@ class TemplateSpec:
             template = self._compiled.get(value)
             if template is None:
                 template = self._compiled[value] = self._env.from_string(value)
-            return template.render(**context)
+            # What Copier's prompt phase also offers every expression.
+            return template.render(_copier_python=sys.executable, **_PROMPT_PHASE, **context)
         if isinstance(value, list):
             return [self.render(item, context) for item in value]
         return value
@@ -415,7 +422,13 @@ class TemplateSpec:
             return provided[question.name]
         if question.name in defaults:
             return defaults[question.name]
-        return self.render(question.default, context)
+        try:
+            return self.render(
+                question.default,
+                {**context, "UNSET": StrictUndefined(name="UNSET", exc=_UnsetUsedError)},
+            )
+        except _UnsetUsedError:
+            return MISSING  # Copier: a default that renders UNSET is no default
 
     def preset(self, name: str) -> Preset:
         try:
@@ -535,6 +548,11 @@ def _question(name: str, raw: Any, source: str, *, secret: bool) -> Question:
             "does not know",
             f"use one of {', '.join(_TYPES)}",
         )
+    for key in ("default", "validator", "when", "choices", "ask"):
+        if "_copier_conf" in str(spec.get(key, "")):
+            raise UnsupportedTemplateError(
+                source, f"`_copier_conf` in the {key} of question {name}"
+            )
     secret = secret or bool(spec.get("secret", False))
     if secret and default is MISSING:
         raise TemplateError(

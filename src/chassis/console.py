@@ -240,8 +240,9 @@ class Output:
     ) -> Any:
         import questionary  # noqa: PLC0415 - lazy: only prompting pays for it
 
-        if question.help:
-            self.err.print(f"\n[dim]{escape(question.help)}[/]")
+        shown_help = str(spec.render(question.help, scope)).strip()
+        if shown_help:
+            self.err.print(f"\n[dim]{escape(shown_help)}[/]")
         default = spec.pick(question, {}, defaults, scope)
 
         def validate(text: Any) -> bool | str:
