@@ -243,3 +243,32 @@ def test_every_refusal_is_documented_with_its_message(feature: str) -> None:
         f"``error: template SRC uses {feature}, which chassis does not support; use plain "
         "`copier copy` for this template, or remove that feature from it``"
     ) in docs
+
+
+def test_presets_of_a_template_with_extensions_are_checked_with_trust(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "extensions" / "chassis_questions_extension.py"
+    module.parent.mkdir()
+    module.write_text(
+        "from jinja2.ext import Extension\n\n\nclass Shout(Extension):\n"
+        "    def __init__(self, environment):\n"
+        "        super().__init__(environment)\n"
+        "        environment.filters['shout'] = lambda value: str(value).upper() + '!'\n"
+    )
+    monkeypatch.syspath_prepend(str(module.parent))
+    monkeypatch.delitem(sys.modules, module.stem, raising=False)
+    files = {
+        "copier.yml": "_jinja_extensions: [chassis_questions_extension.Shout]\n"
+        "greeting:\n  type: str\n  default: bye\n  choices: [\"{{ 'hi' | shout }}\", bye]\n",
+        "presets/loud.yml": "description: Loud.\nanswers:\n  greeting: HI!\n",
+    }
+    template = _tagged_repo(tmp_path / "template", files)
+
+    refused = cli("presets", "--template", template, "--json")
+    trusted = cli("presets", "--template", template, "--json", "--trust")
+
+    assert refused.exit_code == 1
+    assert refused.stderr.endswith("; pass --trust if you trust this template\n")
+    assert trusted.exit_code == 0, trusted.stderr
+    assert '"available": true' in trusted.stdout

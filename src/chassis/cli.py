@@ -320,12 +320,18 @@ def presets(
         ),
     ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the presets as JSON.")] = False,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust", help="Let a --template load its Jinja extensions to check presets."
+        ),
+    ] = False,
 ) -> None:
     """List the presets: named sets of answers for common architectures."""
     from chassis import engine  # noqa: PLC0415 - lazy: keeps --help fast
 
     out = _output()
-    found = engine.open_template(template=template).spec.presets
+    found = engine.open_template(template=template, trust=trust).spec.presets
     if json_:
         out.json(
             {

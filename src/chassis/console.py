@@ -278,8 +278,9 @@ class Output:
             ]
             return questionary.select(question.name, choices=choices, default=selected).unsafe_ask()
         if question.type == "bool":
+            proposed, problem = spec.check(question, default, scope, validate=False)
             return questionary.confirm(
-                question.name, default=bool(question.cast(default))
+                question.name, default=bool(proposed) if not problem else False
             ).unsafe_ask()
         if question.secret:
             # Hidden as typed, and the default is never shown: Enter on an empty prompt
@@ -290,7 +291,11 @@ class Output:
                 validate=lambda text: True if not text else validate(text),
             ).unsafe_ask()
             return typed or default
-        text = "" if default is MISSING else question.prompt_default(question.cast(default))
+        proposed, problem = spec.check(question, default, scope, validate=False)
+        if default is MISSING:
+            text = ""
+        else:  # an invalid default is still proposed, as written, to be corrected
+            text = str(default) if problem else question.prompt_default(proposed)
         return questionary.text(
             question.name, default=text, validate=validate, multiline=question.multiline
         ).unsafe_ask()
