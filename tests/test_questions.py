@@ -272,3 +272,24 @@ def test_presets_of_a_template_with_extensions_are_checked_with_trust(
     assert refused.stderr.endswith("; pass --trust if you trust this template\n")
     assert trusted.exit_code == 0, trusted.stderr
     assert '"available": true' in trusted.stdout
+
+
+def test_a_secret_set_during_an_update_is_never_echoed_nor_recorded(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # The README shows only the token's length: enough for the update to change a file.
+    readme = {"README.md.jinja": "# {{ service }}: a {{ token | length }}-character token\n"}
+    template = _tagged_repo(tmp_path / "template", {**SECRET_TEMPLATE, **readme})
+    assert _new(cli, template).exit_code == 0
+    project = Path("svc")
+
+    planned = cli("update", project, "--set", "token=rotated-token", "--plan", "--json")
+    result = cli("update", project, "--set", "token=rotated-token")
+
+    assert planned.exit_code == 0, planned.stderr
+    assert '"token": "(hidden)"' in planned.stdout
+    assert result.exit_code == 0, result.stderr
+    assert "rotated-token" not in planned.stdout + planned.stderr + result.stdout + result.stderr
+    assert "with token=(hidden)" in result.stdout
+    assert (project / "README.md").read_text() == "# demo: a 13-character token\n"
+    assert "token" not in answers_of(project)

@@ -147,10 +147,16 @@ def update(
         target,
         ordered,
         not plan,
-        changed,
+        _shown(changed, template.spec),
         tuple(decisions),
         tuple(notes),
     )
+
+
+def _shown(changed: Mapping[str, Any], spec: answers_.TemplateSpec) -> dict[str, Any]:
+    """The changed answers as chassis prints them (and --json): a secret never echoed."""
+    secret = {q.name for q in spec.questions if q.secret}
+    return {k: "(hidden)" if k in secret else v for k, v in changed.items()}
 
 
 def _git_root(path: Path) -> Path:
