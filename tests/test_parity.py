@@ -144,6 +144,15 @@ FEATURES = {
         """,
         "{{ db_url }}",
     ),
+    "when-false-set": Feature(
+        """\
+        use_db: {type: bool, default: false}
+        db_name: {type: str, default: app, when: "{{ use_db }}"}
+        db_url: {type: str, default: "db://{{ db_name }}"}
+        """,
+        "{{ db_url }}",
+        {"db_name": "orders"},
+    ),
     "when-true": Feature(
         """\
         use_db: {type: bool, default: false}
@@ -171,6 +180,11 @@ FEATURES = {
         "token: {type: str, secret: true, default: s3cr3t}\nuser: {type: str, default: ann}",
         "{{ token }} {{ user }}",
         {"token": "given-token"},
+    ),
+    "secret-default-not-validated": Feature(
+        "token:\n  type: str\n  secret: true\n  default: short\n"
+        '  validator: "{% if token | length < 8 %}too short{% endif %}"',
+        "{{ token }}",
     ),
     "secret-questions-setting": Feature(
         "_secret_questions: [token]\ntoken: {type: str, default: s3cr3t}", "{{ token }}"
@@ -271,6 +285,9 @@ REFUSED = {
         FEATURES["multiselect"].questions, "", {"langs": "[py, js]"}
     ),
     "no-default": Feature("name: {type: str}", ""),
+    "secret-given-not-valid": Feature(
+        FEATURES["secret-default-not-validated"].questions, "", {"token": "tiny"}
+    ),
     "default-unset": Feature('name: {type: str, default: "{{ UNSET }}"}', ""),
 }
 

@@ -4,9 +4,12 @@
 texts, defaults and validators; nothing here restates them. chassis evaluates
 them itself, rather than through Copier, because Copier's question objects are
 private API and stop at the first invalid answer, while chassis must list
-every problem at once when it cannot prompt. The Jinja environment matches
-Copier's (sandboxed, with the Ansible core filters), and Copier checks every
-answer again when it renders.
+every problem at once when it cannot prompt. It reads them as Copier 9.19 does
+(types inferred from defaults, every ``choices`` shape, ``when``, ``ask``,
+``multiselect``, ``secret``, the template's ``_envops`` and, with trust, its
+``_jinja_extensions``); tests/test_parity.py proves it against ``copier copy``
+feature by feature, and a feature it cannot evaluate is refused by name in
+:func:`load_spec`. Copier checks every answer again when it renders.
 
 Layers, lowest first: template defaults < git config < user config file <
 preset < answers file < ``--set``.
@@ -25,7 +28,7 @@ from typing import Any
 import platformdirs
 import yaml
 from jinja2 import StrictUndefined, Template, Undefined, UndefinedError
-from jinja2 import TemplateError as TemplateError_
+from jinja2 import TemplateError as JinjaError
 from jinja2.sandbox import SandboxedEnvironment
 
 from chassis import git
@@ -343,7 +346,7 @@ class TemplateSpec:
             if not validate:
                 return value, ""
             problem = str(self.render(question.validator, {**context, question.name: value}))
-        except (TemplateError_, ValueError, TypeError) as error:
+        except (JinjaError, yaml.YAMLError, ValueError, TypeError) as error:
             return value, f"the template cannot evaluate this answer ({error})"
         return value, problem.strip()
 
@@ -386,7 +389,7 @@ class TemplateSpec:
             try:
                 asked = self.asked(question, scope)
                 raw = self.pick(question, provided, defaults or {}, scope)
-            except (TemplateError_, ValueError, TypeError) as error:
+            except (JinjaError, yaml.YAMLError, ValueError, TypeError) as error:
                 problems.append(
                     Problem(question.name, f"the template cannot evaluate it ({error})")
                 )
@@ -405,7 +408,11 @@ class TemplateSpec:
             )
             if problem:
                 problems.append(Problem(question.name, problem))
-            answers[question.name] = scope[question.name] = value
+            scope[question.name] = value
+            if not (question.secret and own_default):
+                # Copier computes a secret's own default itself, unvalidated; passed on
+                # as an answer, it would be validated.
+                answers[question.name] = value
         if problems:
             raise AnswersError(problems)
         return answers
