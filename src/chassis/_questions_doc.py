@@ -6,7 +6,7 @@ fails when the checked-in file differs.
 
 from __future__ import annotations
 
-from chassis.answers import TemplateSpec, load_spec
+from chassis.answers import MISSING, TemplateSpec, choice_pairs, load_spec
 from chassis.sources import packaged_template_dir
 
 __all__ = ["render"]
@@ -14,7 +14,7 @@ __all__ = ["render"]
 
 def _default(spec: TemplateSpec, name: str) -> str:
     raw = spec.question(name).default
-    if raw is None or raw == "":
+    if raw is None or raw is MISSING or raw == "":
         return "(empty)"
     return f"`{str(raw).lower() if isinstance(raw, bool) else raw}`"
 
@@ -35,7 +35,7 @@ def render(spec: TemplateSpec) -> str:
         lines += [f"- type: {question.type}", f"- default: {_default(spec, question.name)}"]
         if question.choices:
             lines += ["", "| value | choice | availability |", "|---|---|---|"]
-            for label, raw in question.choices:
+            for label, raw, _ in choice_pairs(question.choices):
                 value, reason = (
                     (raw["value"], raw.get("validator", "")) if isinstance(raw, dict) else (raw, "")
                 )

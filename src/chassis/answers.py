@@ -4,9 +4,12 @@
 texts, defaults and validators; nothing here restates them. chassis evaluates
 them itself, rather than through Copier, because Copier's question objects are
 private API and stop at the first invalid answer, while chassis must list
-every problem at once when it cannot prompt. The Jinja environment matches
-Copier's (sandboxed, with the Ansible core filters), and Copier checks every
-answer again when it renders.
+every problem at once when it cannot prompt. It reads them as Copier 9.19 does
+(types inferred from defaults, every ``choices`` shape, ``when``, ``ask``,
+``multiselect``, ``secret``, the template's ``_envops`` and, with trust, its
+``_jinja_extensions``); tests/test_parity.py proves it against ``copier copy``
+feature by feature, and a feature it cannot evaluate is refused by name in
+:func:`load_spec`. Copier checks every answer again when it renders.
 
 Layers, lowest first: template defaults < git config < user config file <
 preset < answers file < ``--set``.
@@ -14,6 +17,8 @@ preset < answers file < ``--set``.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,7 +27,8 @@ from typing import Any
 
 import platformdirs
 import yaml
-from jinja2 import Template, TemplateError
+from jinja2 import StrictUndefined, Template, Undefined, UndefinedError
+from jinja2 import TemplateError as JinjaError
 from jinja2.sandbox import SandboxedEnvironment
 
 from chassis import git
@@ -31,28 +37,79 @@ from chassis.errors import (
     AnswersFileError,
     ChassisError,
     ConfigFileError,
+    MissingExtensionError,
     Problem,
+    TemplateError,
     UnknownPresetError,
+    UnsupportedTemplateError,
     UsageError,
 )
 
 __all__ = [
+    "MISSING",
     "Choice",
     "Preset",
     "Question",
     "TemplateSpec",
+    "choice_pairs",
     "git_defaults",
     "load_spec",
     "parse_sets",
     "read_answers_file",
     "read_project_answers",
+    "to_bool",
     "unsafe_settings",
     "user_config_defaults",
     "user_config_trust",
 ]
 
-_TRUE = {"true", "yes", "y", "on", "1"}
-_FALSE = {"false", "no", "n", "off", "0"}
+_TRUE = {"true", "yes", "y", "t", "on", "1"}
+_NEEDS_ANSWER = "needs an answer (the template gives it no default)"
+_FALSE = {"false", "no", "n", "f", "off", "0", "~", "null", "none", ""}
+#: The question types Copier accepts; a missing ``type:`` is inferred from the default.
+_TYPES = ("bool", "float", "int", "json", "path", "str", "yaml")
+
+
+class _Missing:
+    """The default of a question that declares none (Copier then requires an answer)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+_PROMPT_PHASE = {"_copier_phase": "prompt"}
+
+
+class _UnsetUsedError(UndefinedError):
+    """A default rendered Copier's ``UNSET``: the question then has no default."""
+
+
+def to_bool(value: Any) -> bool:
+    """A ``when``/``ask`` condition as Copier reads it: numbers, YAML booleans, nulls."""
+    if isinstance(value, bool):
+        return value
+    try:
+        return bool(float(value))
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, str):
+        return value.strip().lower() not in _FALSE
+    return bool(value)
+
+
+def choice_pairs(raw: Any) -> list[tuple[Any, Any, bool]]:
+    """``choices`` in any documented shape as (label, value, paired): a list, a label to
+    value mapping, or a list of [label, value] pairs. Only a paired value may use the
+    extended ``{value, validator}`` form, as in Copier."""
+    items = list(raw.items()) if isinstance(raw, dict) else list(raw or ())
+    result: list[tuple[Any, Any, bool]] = []
+    for item in items:
+        if isinstance(item, list | tuple) and len(item) == 2:
+            result.append((item[0], item[1], True))
+        else:
+            result.append((item, item, False))
+    return result
 
 
 @dataclass(frozen=True)
@@ -66,41 +123,82 @@ class Choice:
 
 @dataclass(frozen=True)
 class Question:
-    """A question as ``copier.yml`` declares it; templated fields stay unrendered."""
+    """A question as ``copier.yml`` declares it; templated fields stay unrendered.
+
+    ``type`` is the declared type, or the one Copier infers from the default (a bool,
+    int, float or str default gives its own type; anything else, or none, means yaml).
+    """
 
     name: str
     type: str = "str"
     help: str = ""
-    default: Any = None
-    choices: tuple[tuple[str, Any], ...] = ()
+    default: Any = MISSING
+    choices: Any = ()
     validator: str = ""
     when: Any = True
+    ask: Any = True
     secret: bool = False
+    multiselect: bool = False
+    multiline: bool = False
 
-    def cast(self, raw: Any) -> Any:  # noqa: PLR0911 - one return per type reads best
+    def cast(self, raw: Any) -> Any:
         """Convert a raw answer (from YAML, a flag or a prompt) to the question's type."""
+        if self.multiselect and isinstance(raw, list):
+            return [self._cast_one(item) for item in raw]
+        return self._cast_one(raw)
+
+    def _cast_one(self, raw: Any) -> Any:  # noqa: PLR0911 - one return per type reads best
+        if raw is None and self.type not in {"json", "yaml"}:
+            raise ValueError(_NEEDS_ANSWER)
         if self.type == "bool":
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
-            msg = f"{raw!r} is not a yes/no value (use true or false)"
-            raise ValueError(msg)
+            return _to_bool_strictly(raw)
         if self.type == "int":
             return int(raw)
         if self.type == "float":
             return float(raw)
-        if self.type == "str":
-            if raw is None:
-                return ""
-            if isinstance(raw, bool | dict | list):
-                msg = f"{raw!r} is not text"
-                raise ValueError(msg)
-            return str(raw)
+        if self.type in {"str", "path"}:
+            if isinstance(raw, str):
+                return raw
+            if isinstance(raw, int | float):
+                return str(raw)
+            msg = f"{raw!r} is not text"
+            raise ValueError(msg)
+        if not isinstance(raw, str):
+            return raw  # already structured data
+        try:
+            return json.loads(raw) if self.type == "json" else yaml.safe_load(raw)
+        except (ValueError, yaml.YAMLError) as error:
+            msg = f"{raw!r} is not valid {self.type.upper()}"
+            raise ValueError(msg) from error
+
+    def prompt_default(self, value: Any) -> str:
+        """A default as the text a prompt pre-fills, as Copier shows it."""
+        if value is None or value is MISSING:
+            return ""
+        if self.type == "json":
+            return json.dumps(value, indent=2 if self.multiline else None)
+        if self.type == "yaml":
+            dumped = yaml.safe_dump(value, default_flow_style=not self.multiline, width=2147483647)
+            return str(dumped).strip()
+        return str(value)
+
+
+def _to_bool_strictly(raw: Any) -> bool:
+    """Copier's reading of a yes/no answer, except that text which is no yes/no word is
+    refused rather than read as true."""
+    if isinstance(raw, bool):
         return raw
+    try:
+        return bool(float(raw))
+    except (TypeError, ValueError):
+        pass
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    msg = f"{raw!r} is not a yes/no value (use true or false)"
+    raise ValueError(msg)
 
 
 @dataclass(frozen=True)
@@ -115,18 +213,52 @@ class Preset:
 
 @dataclass
 class TemplateSpec:
-    """The questions and presets of one template version."""
+    """The questions and presets of one template version.
+
+    ``extensions`` are the template's ``_jinja_extensions``: they run code, so they
+    load only when ``trusted`` (``--trust``, or the bundled template), as in Copier.
+    """
 
     questions: tuple[Question, ...]
     presets: Mapping[str, Preset] = field(default_factory=dict)
     next_steps: str = ""
+    extensions: tuple[str, ...] = ()
+    envops: Mapping[str, Any] = field(default_factory=dict)
+    trusted: bool = False
+    source: str = "template"
 
     @cached_property
     def _env(self) -> SandboxedEnvironment:
-        # Copier's defaults: lenient undefined names and the Ansible core filters.
-        return SandboxedEnvironment(
-            extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"]
-        )
+        # Copier's environment: lenient undefined names, the Ansible core filters, the
+        # template's own extensions and Jinja options.
+        if self.extensions and not self.trusted:
+            raise TemplateError(
+                f"template {self.source} uses features that run code on your machine "
+                f"(_jinja_extensions: {', '.join(self.extensions)})",
+                "pass --trust if you trust this template",
+            )
+        envops = dict(self.envops)
+        undefined = envops.get("undefined")
+        if undefined is not None:
+            if undefined not in {"jinja2.Undefined", "jinja2.StrictUndefined"}:
+                raise UnsupportedTemplateError(self.source, f"_envops.undefined: {undefined}")
+            envops["undefined"] = StrictUndefined if "Strict" in undefined else Undefined
+        extensions = ["jinja2_ansible_filters.AnsibleCoreFiltersExtension", *self.extensions]
+        try:
+            return SandboxedEnvironment(extensions=extensions, **envops)
+        except ModuleNotFoundError as error:
+            raise MissingExtensionError(self.source, error.name or str(error)) from error
+        except (ImportError, AttributeError, TypeError) as error:
+            raise TemplateError(
+                f"template {self.source} has Jinja settings chassis cannot load: {error}",
+                "fix _jinja_extensions or _envops in its copier.yml",
+            ) from error
+
+    def load_extensions(self) -> None:
+        """Load the template's Jinja extensions now, so a missing one fails before any
+        question is asked or file written."""
+        if self.extensions:
+            _ = self._env
 
     @cached_property
     def _compiled(self) -> dict[str, Template]:
@@ -145,58 +277,96 @@ class TemplateSpec:
         raise KeyError(name)
 
     def render(self, value: Any, context: Mapping[str, Any]) -> Any:
-        """Render ``value`` as Copier would: strings are Jinja templates, others stay."""
+        """Render ``value`` as Copier would: strings are Jinja templates, lists render
+        item by item, anything else stays as it is."""
         if isinstance(value, str):
             template = self._compiled.get(value)
             if template is None:
                 template = self._compiled[value] = self._env.from_string(value)
-            return template.render(**context)
+            # What Copier's prompt phase also offers every expression.
+            return template.render(_copier_python=sys.executable, **_PROMPT_PHASE, **context)
         if isinstance(value, list):
             return [self.render(item, context) for item in value]
         return value
 
     def asked(self, question: Question, context: Mapping[str, Any]) -> bool:
         """Whether ``question`` applies given the answers so far (its ``when``)."""
-        rendered = self.render(question.when, context)
-        if isinstance(rendered, str):
-            return rendered.strip().lower() not in _FALSE | {""}
-        return bool(rendered)
+        return to_bool(self.render(question.when, context))
+
+    def prompted(self, question: Question, context: Mapping[str, Any]) -> bool:
+        """Whether a terminal session prompts for ``question`` (its ``ask``)."""
+        return to_bool(self.render(question.ask, context))
 
     def default(self, question: Question, context: Mapping[str, Any]) -> Any:
         return question.cast(self.render(question.default, context))
 
     def choices(self, question: Question, context: Mapping[str, Any]) -> list[Choice]:
         """The question's choices with the reason each disabled one cannot be chosen."""
+        raw = question.choices
+        if isinstance(raw, str):  # a template that renders to a YAML list or mapping
+            raw = yaml.safe_load(str(self.render(raw, context)))
         result = []
-        for label, raw in question.choices:
+        for label, item, paired in choice_pairs(raw):
             disabled = ""
-            value = raw
-            if isinstance(raw, dict):
-                value = raw["value"]
-                disabled = str(self.render(raw.get("validator", ""), context)).strip()
-            result.append(Choice(str(label), question.cast(value), disabled))
+            value = item
+            if paired and isinstance(item, dict):
+                if "value" not in item:
+                    raise TemplateError(
+                        f"choice {label!r} of question {question.name} in template "
+                        f"{self.source} is a mapping without `value`",
+                        "give every choice in the `{value, validator}` form a `value:`",
+                    )
+                disabled = str(self.render(item.get("validator", ""), context)).strip()
+                value = item["value"]
+            rendered = self.render(value, context)
+            result.append(Choice(str(self.render(label, context)), rendered, disabled))
         return result
 
-    def check(self, question: Question, raw: Any, context: Mapping[str, Any]) -> tuple[Any, str]:
-        """Cast and validate one answer: (value, problem), the problem empty when valid."""
+    def check(
+        self, question: Question, raw: Any, context: Mapping[str, Any], *, validate: bool = True
+    ) -> tuple[Any, str]:
+        """Cast and validate one answer: (value, problem), the problem empty when valid.
+
+        ``validate`` False skips the question's own validator (Copier does not validate
+        a secret's default), never the choices."""
         try:
-            value = question.cast(raw)
+            if question.multiselect:
+                items = _shallow_list(raw) if isinstance(raw, str) else raw
+                if not isinstance(items, list):
+                    return raw, f"{raw!r} is not a list of choices"
+                value: Any = [question.cast(item) for item in items]
+            else:
+                value = question.cast(raw)
         except (TypeError, ValueError) as error:
             return raw, str(error)
-        scope = {**context, question.name: value}
         try:
-            choices = self.choices(question, scope)
+            choices = self.choices(question, {**context, question.name: value})
             if choices:
-                match = next((c for c in choices if c.value == value), None)
-                if match is None:
-                    offered = ", ".join(str(c.value) for c in choices)
-                    return value, f"{value!r} is not one of {offered}"
-                if match.disabled:
-                    return value, f"{value} is not available: {match.disabled}"
-            problem = str(self.render(question.validator, scope)).strip()
-        except TemplateError as error:
+                value, problem = self._choose(question, value, choices)
+                if problem:
+                    return value, problem
+            if not validate:
+                return value, ""
+            problem = str(self.render(question.validator, {**context, question.name: value}))
+        except (JinjaError, yaml.YAMLError, ValueError, TypeError) as error:
             return value, f"the template cannot evaluate this answer ({error})"
-        return value, problem
+        return value, problem.strip()
+
+    def _choose(self, question: Question, value: Any, choices: list[Choice]) -> tuple[Any, str]:
+        """The answer matched to the choices (in the choices' order for a multiselect)."""
+        cast = [(c, question._cast_one(c.value)) for c in choices]
+        wanted = value if question.multiselect else [value]
+        for item in wanted:
+            match = next((c for c, v in cast if v == item and not c.disabled), None)
+            if match is None:
+                disabled = next((c for c, v in cast if v == item), None)
+                if disabled is not None:
+                    return value, f"{item} is not available: {disabled.disabled}"
+                offered = ", ".join(str(v) for c, v in cast if not c.disabled)
+                return value, f"{item!r} is not one of {offered}"
+        if question.multiselect:
+            return [v for _, v in cast if v in wanted], ""
+        return value, ""
 
     def resolve(
         self,
@@ -207,7 +377,9 @@ class TemplateSpec:
     ) -> dict[str, Any]:
         """Fill every question from ``provided``, else ``defaults``, else the template.
 
-        Raises AnswersError listing every unknown key and every invalid answer.
+        A question whose ``when`` is false is not answered, but its value (provided, else
+        its default) is still seen by later questions, as in Copier. Raises AnswersError
+        listing every unknown key and every invalid answer.
         """
         unknown = sorted(set(provided) - set(self.names))
         problems = [
@@ -216,13 +388,33 @@ class TemplateSpec:
         answers: dict[str, Any] = {}
         scope: dict[str, Any] = dict(context or {})
         for question in self.questions:
-            if not self.asked(question, {**scope, **answers}):
+            try:
+                asked = self.asked(question, scope)
+                raw = self.pick(question, provided, defaults or {}, scope)
+            except (JinjaError, yaml.YAMLError, ValueError, TypeError) as error:
+                problems.append(
+                    Problem(question.name, f"the template cannot evaluate it ({error})")
+                )
                 continue
-            raw = self.pick(question, provided, defaults or {}, {**scope, **answers})
-            value, problem = self.check(question, raw, {**scope, **answers})
+            if not asked and question.name not in provided:
+                if raw is not MISSING:
+                    value, problem = self.check(question, raw, scope, validate=False)
+                    scope[question.name] = value
+                continue
+            if raw is MISSING:
+                problems.append(Problem(question.name, _NEEDS_ANSWER))
+                continue
+            own_default = question.name not in provided and question.name not in (defaults or {})
+            value, problem = self.check(
+                question, raw, scope, validate=not (question.secret and own_default)
+            )
             if problem:
                 problems.append(Problem(question.name, problem))
-            answers[question.name] = value
+            scope[question.name] = value
+            if not (question.secret and own_default):
+                # Copier computes a secret's own default itself, unvalidated; passed on
+                # as an answer, it would be validated.
+                answers[question.name] = value
         if problems:
             raise AnswersError(problems)
         return answers
@@ -239,7 +431,13 @@ class TemplateSpec:
             return provided[question.name]
         if question.name in defaults:
             return defaults[question.name]
-        return self.render(question.default, context)
+        try:
+            return self.render(
+                question.default,
+                {**context, "UNSET": StrictUndefined(name="UNSET", exc=_UnsetUsedError)},
+            )
+        except _UnsetUsedError:
+            return MISSING  # Copier: a default that renders UNSET is no default
 
     def preset(self, name: str) -> Preset:
         try:
@@ -248,44 +446,98 @@ class TemplateSpec:
             raise UnknownPresetError(name, sorted(self.presets)) from None
 
 
+def _shallow_list(text: str) -> list[str]:
+    """A multiselect answer given as text: a YAML list whose items stay text, to be cast
+    by the question's type (Copier reads ``[1, 2]`` for a str question as "1", "2")."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(node, yaml.SequenceNode):
+        msg = f"{text!r} is not a YAML list such as [a, b]"
+        raise ValueError(msg)
+    items: list[str] = []
+    for item in node.value:
+        raw = text[item.start_mark.index : item.end_mark.index].strip()
+        quoted = len(raw) > 1 and raw[0] == raw[-1] and raw[0] in "'\""
+        is_text = isinstance(item, yaml.ScalarNode) and item.tag == "tag:yaml.org,2002:str"
+        items.append(raw[1:-1] if quoted and is_text else raw)
+    return items
+
+
 def _load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def load_spec(template_dir: Path) -> TemplateSpec:
-    """Read the questions from ``copier.yml`` and the presets from ``presets/*.yml``."""
+class _ConfigLoader(yaml.SafeLoader):
+    """copier.yml's loader: Copier's ``!include`` is recognised so it can be refused by
+    name (chassis does not merge included files)."""
+
+
+def _refuse_include(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    raise _IncludeFound
+
+
+class _IncludeFound(Exception):
+    pass
+
+
+_ConfigLoader.add_constructor("!include", _refuse_include)
+
+
+def _load_config(path: Path, source: str) -> dict[str, Any]:
+    try:
+        documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=_ConfigLoader))
+    except _IncludeFound:
+        raise UnsupportedTemplateError(source, "`!include` in copier.yml") from None
+    except (OSError, yaml.YAMLError) as error:
+        reason = " ".join(str(error).split())
+        raise ChassisError(
+            f"cannot read the template's questions from {path}: {reason}",
+            "check that the template source is a Copier template",
+        ) from error
+    documents = [d for d in documents if d is not None]
+    if len(documents) > 1:
+        raise UnsupportedTemplateError(source, "several YAML documents in copier.yml")
+    config = documents[0] if documents else {}
+    if not isinstance(config, dict):
+        raise ChassisError(
+            f"cannot read the template's questions from {path}: it is not a mapping",
+            "check that the template source is a Copier template",
+        )
+    return config
+
+
+#: Copier settings that change what a question means and that chassis cannot evaluate.
+_UNSUPPORTED_SETTINGS = {"_external_data": "`_external_data` (answers read from other files)"}
+
+
+def load_spec(template_dir: Path, *, trusted: bool = False, source: str = "") -> TemplateSpec:
+    """Read the questions from ``copier.yml`` and the presets from ``presets/*.yml``.
+
+    A Copier feature chassis cannot evaluate faithfully is refused here, by name,
+    before anything is asked or written.
+    """
+    source = source or str(template_dir)
     config_path = template_dir / "copier.yml"
     if not config_path.is_file():
         config_path = template_dir / "copier.yaml"
-    try:
-        config = _load_yaml(config_path) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise ChassisError(
-            f"cannot read the template's questions from {config_path}: {error}",
-            "check that the template source is a Copier template",
-        ) from error
-    questions: list[Question] = []
-    for name, raw in config.items():
-        if name.startswith("_"):
-            continue
-        spec = raw if isinstance(raw, dict) else {"default": raw}
-        choices = spec.get("choices") or ()
-        pairs = (
-            tuple(choices.items()) if isinstance(choices, dict) else tuple((c, c) for c in choices)
-        )
-        questions.append(
-            Question(
-                name=name,
-                type=spec.get("type", "str"),
-                help=str(spec.get("help", "")).strip(),
-                default=spec.get("default"),
-                choices=pairs,
-                validator=spec.get("validator", ""),
-                when=spec.get("when", True),
-                secret=bool(spec.get("secret", False)),
-            )
-        )
-    spec_ = TemplateSpec(tuple(questions), next_steps=str(config.get("_message_after_copy", "")))
+    config = _load_config(config_path, source)
+    for key, feature in _UNSUPPORTED_SETTINGS.items():
+        if key in config:
+            raise UnsupportedTemplateError(source, feature)
+    secret_names = set(config.get("_secret_questions") or ())
+    questions = [
+        _question(str(name), raw, source, secret=name in secret_names)
+        for name, raw in config.items()
+        if not str(name).startswith("_")
+    ]
+    extensions = config.get("_jinja_extensions") or ()
+    spec_ = TemplateSpec(
+        tuple(questions),
+        next_steps=str(config.get("_message_after_copy", "")),
+        extensions=tuple(str(e) for e in extensions),
+        envops=dict(config.get("_envops") or {}),
+        trusted=trusted,
+        source=source,
+    )
     spec_.presets = _load_presets(template_dir / "presets", spec_)
     return spec_
 
@@ -297,6 +549,47 @@ def unsafe_settings(template_dir: Path, names: Mapping[str, str]) -> tuple[str, 
             data = _load_yaml(template_dir / config) or {}
             return tuple(label for key, label in names.items() if data.get(key))
     return ()
+
+
+def _question(name: str, raw: Any, source: str, *, secret: bool) -> Question:
+    spec = raw if isinstance(raw, dict) else {"default": raw}
+    default = spec.get("default", MISSING)
+    declared = spec.get("type")
+    if declared is None or declared == "":
+        inferred = type(default).__name__
+        declared = inferred if inferred in {"bool", "float", "int", "str"} else "yaml"
+    if declared not in _TYPES:
+        if "{" in str(declared):
+            raise UnsupportedTemplateError(source, f"a templated type in question {name}")
+        raise TemplateError(
+            f"question {name} of template {source} has type {declared!r}, which Copier "
+            "does not know",
+            f"use one of {', '.join(_TYPES)}",
+        )
+    for key in ("default", "validator", "when", "choices", "ask"):
+        if "_copier_conf" in str(spec.get(key, "")):
+            raise UnsupportedTemplateError(
+                source, f"`_copier_conf` in the {key} of question {name}"
+            )
+    secret = secret or bool(spec.get("secret", False))
+    if secret and default is MISSING:
+        raise TemplateError(
+            f"secret question {name} of template {source} has no default, which Copier requires",
+            "give it a default in copier.yml",
+        )
+    return Question(
+        name=name,
+        type=str(declared),
+        help=str(spec.get("help", "")).strip(),
+        default=default,
+        choices=spec.get("choices") or (),
+        validator=spec.get("validator", "") or "",
+        when=spec.get("when", True),
+        ask=spec.get("ask", True),
+        secret=secret,
+        multiselect=bool(spec.get("multiselect", False)),
+        multiline=to_bool(spec.get("multiline", False)),
+    )
 
 
 def _load_presets(folder: Path, spec: TemplateSpec) -> dict[str, Preset]:
@@ -319,7 +612,7 @@ def _unavailable(spec: TemplateSpec, answers: Mapping[str, Any]) -> str:
     for question in spec.questions:
         if question.name in answers:
             scope[question.name] = question.cast(answers[question.name])
-        elif question.choices:
+        elif question.choices and question.default is not MISSING:
             scope[question.name] = spec.default(question, scope)
     for name, value in answers.items():
         if name not in spec.names:

@@ -171,11 +171,13 @@ def new(
     out = _output()
     target = engine.check_target(dest)
     sets = answers.parse_sets(set_ or [])
-    opened = engine.open_template(template=template, version=vcs_ref)
+    opened = engine.open_template(template=template, version=vcs_ref, trust=trust)
     spec = opened.spec
     interactive = not defaults and _interactive()
 
-    preset_name = preset or (out.choose_preset(spec.presets) if interactive else None)
+    # A template without presets has nothing to choose from: go straight to the questions.
+    offer = interactive and bool(spec.presets)
+    preset_name = preset or (out.choose_preset(spec.presets) if offer else None)
     provided: dict[str, Any] = {}
     if preset_name:
         chosen = spec.preset(preset_name)
@@ -194,7 +196,7 @@ def new(
 
     if interactive:
         final = out.ask(spec, provided, layered_defaults, context)
-        out.summary(final)
+        out.summary(final, spec)
         if not yes and not out.confirm(f"Create {target}?"):
             out.note("Cancelled: nothing was created.")
             raise typer.Exit(ExitCode.ERROR)
@@ -341,12 +343,18 @@ def presets(
         ),
     ] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the presets as JSON.")] = False,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust", help="Let a --template load its Jinja extensions to check presets."
+        ),
+    ] = False,
 ) -> None:
     """List the presets: named sets of answers for common architectures."""
     from chassis import engine  # noqa: PLC0415 - lazy: keeps --help fast
 
     out = _output()
-    found = engine.open_template(template=template).spec.presets
+    found = engine.open_template(template=template, trust=trust).spec.presets
     if json_:
         out.json(
             {

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from chassis.adr import Record
-from chassis.answers import Preset, Question, TemplateSpec
+from chassis.answers import MISSING, Preset, Question, TemplateSpec
 from chassis.engine import CheckResult, NewResult, UpdateResult
 from chassis.errors import ChassisError
 from chassis.sources import TemplateSource
@@ -225,17 +225,23 @@ class Output:
         defaults: Mapping[str, Any],
         context: Mapping[str, Any],
     ) -> dict[str, Any]:
-        """Prompt for every question not in ``provided``, then validate them all together."""
-        answers: dict[str, Any] = {}
+        """Prompt for every question not in ``provided``, then validate them all together.
+
+        A question whose ``when`` is false, or whose ``ask`` is false, is not prompted;
+        the values later questions see are cast as the template declares them."""
+        given: dict[str, Any] = dict(provided)
+        scope: dict[str, Any] = dict(context)
         for question in spec.questions:
-            scope = {**context, **answers}
-            if not spec.asked(question, scope):
-                continue
-            if question.name in provided:
-                answers[question.name] = provided[question.name]
-                continue
-            answers[question.name] = self._ask_one(spec, question, defaults, scope)
-        return spec.resolve(answers, context=context)
+            asked = spec.asked(question, scope)
+            if asked and question.name not in given and spec.prompted(question, scope):
+                given[question.name] = self._ask_one(spec, question, defaults, scope)
+            if not asked and question.name not in given:
+                raw = spec.pick(question, {}, {}, scope)
+            else:
+                raw = spec.pick(question, given, defaults, scope)
+            if raw is not MISSING:
+                scope[question.name], _ = spec.check(question, raw, scope, validate=False)
+        return spec.resolve(given, defaults=defaults, context=context)
 
     def _ask_one(
         self,
@@ -246,40 +252,73 @@ class Output:
     ) -> Any:
         import questionary  # noqa: PLC0415 - lazy: only prompting pays for it
 
-        if question.help:
-            self.err.print(f"\n[dim]{escape(question.help)}[/]")
+        shown_help = str(spec.render(question.help, scope)).strip()
+        if shown_help:
+            self.err.print(f"\n[dim]{escape(shown_help)}[/]")
         default = spec.pick(question, {}, defaults, scope)
+
+        def validate(text: Any) -> bool | str:
+            _, problem = spec.check(question, text, scope)
+            return problem or True
+
         if question.choices:
             offered = spec.choices(question, scope)
+            if question.multiselect:
+                chosen, _ = spec.check(question, default, scope, validate=False)
+                picked = chosen if isinstance(chosen, list) else []
+                boxes = [
+                    questionary.Choice(
+                        c.label,
+                        value=c.value,
+                        disabled=c.disabled or None,
+                        checked=question.cast(c.value) in picked,
+                    )
+                    for c in offered
+                ]
+                return questionary.checkbox(
+                    question.name, choices=boxes, validate=validate
+                ).unsafe_ask()
             enabled = [c.value for c in offered if not c.disabled]
+            current, _ = spec.check(question, default, scope, validate=False)
+            selected = next(
+                (c.value for c in offered if question.cast(c.value) == current and not c.disabled),
+                enabled[0] if enabled else None,
+            )
             choices = [
                 questionary.Choice(c.label, value=c.value, disabled=c.disabled or None)
                 for c in offered
             ]
-            return questionary.select(
-                question.name,
-                choices=choices,
-                default=default if default in enabled else (enabled[0] if enabled else None),
-            ).unsafe_ask()
+            return questionary.select(question.name, choices=choices, default=selected).unsafe_ask()
         if question.type == "bool":
+            proposed, problem = spec.check(question, default, scope, validate=False)
             return questionary.confirm(
-                question.name, default=bool(question.cast(default))
+                question.name, default=bool(proposed) if not problem else False
             ).unsafe_ask()
-
-        def validate(text: str) -> bool | str:
-            _, problem = spec.check(question, text, scope)
-            return problem or True
-
+        if question.secret:
+            # Hidden as typed, and the default is never shown: Enter on an empty prompt
+            # keeps it.
+            hint = " (Enter keeps the template's default)" if default not in (MISSING, "") else ""
+            typed = questionary.password(
+                question.name + hint,
+                validate=lambda text: True if not text else validate(text),
+            ).unsafe_ask()
+            return typed or default
+        proposed, problem = spec.check(question, default, scope, validate=False)
+        if default is MISSING:
+            text = ""
+        else:  # an invalid default is still proposed, as written, to be corrected
+            text = str(default) if problem else question.prompt_default(proposed)
         return questionary.text(
-            question.name, default=str(default or ""), validate=validate
+            question.name, default=text, validate=validate, multiline=question.multiline
         ).unsafe_ask()
 
-    def summary(self, answers: Mapping[str, Any]) -> None:
+    def summary(self, answers: Mapping[str, Any], spec: TemplateSpec) -> None:
         table = Table(title="The new project", box=None, show_header=False, pad_edge=False)
         table.add_column(style="bold")
         table.add_column()
+        secret = {q.name for q in spec.questions if q.secret}
         for key, value in answers.items():
-            table.add_row(key, escape(str(value)))
+            table.add_row(key, "(hidden)" if key in secret else escape(str(value)))
         self.err.print(table)
 
     def confirm(self, message: str) -> bool:

@@ -22,6 +22,7 @@ __all__ = [
     "ExitCode",
     "GitError",
     "InvalidTargetError",
+    "MissingExtensionError",
     "NotAProjectError",
     "Problem",
     "StaleAnswer",
@@ -29,6 +30,7 @@ __all__ = [
     "TemplateError",
     "UnknownPresetError",
     "UnknownVersionError",
+    "UnsupportedTemplateError",
     "UpdateInProgressError",
     "UsageError",
 ]
@@ -197,6 +199,29 @@ class GitError(ChassisError):
 
 class TemplateError(ChassisError):
     """The template source cannot be found, read or used."""
+
+
+class UnsupportedTemplateError(TemplateError):
+    """The template uses a Copier feature chassis does not support; refused before any write."""
+
+    def __init__(self, source: str, feature: str) -> None:
+        super().__init__(
+            f"template {source} uses {feature}, which chassis does not support",
+            "use plain `copier copy` for this template, or remove that feature from it",
+        )
+
+
+class MissingExtensionError(TemplateError):
+    """A Jinja extension the template names is not installed next to chassis."""
+
+    def __init__(self, source: str, module: str) -> None:
+        super().__init__(
+            f"template {source} needs the Jinja extension module {module!r}, which is not "
+            "installed",
+            f"install its package next to chassis: `uv tool install --with PACKAGE chassis-cli` "
+            f"or `pipx inject chassis-cli PACKAGE` (PACKAGE is the distribution that provides "
+            f"{module})",
+        )
 
 
 class UnknownVersionError(ChassisError):

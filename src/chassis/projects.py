@@ -75,12 +75,20 @@ class CheckResult:
         return Version(self.current) >= Version(self.latest)
 
 
-def open_template(*, template: str | None = None, version: str | None = None) -> OpenTemplate:
-    """The bundled template, or ``template``, at ``version`` (default: its latest)."""
+def open_template(
+    *, template: str | None = None, version: str | None = None, trust: bool = False
+) -> OpenTemplate:
+    """The bundled template, or ``template``, at ``version`` (default: its latest).
+
+    With ``trust`` (or for the bundled template) the template's Jinja extensions load
+    now, so a missing one is reported before anything is asked or written."""
     source = sources.from_spec(template) if template else sources.bundled()
     chosen = source.require(version) if version else source.latest
+    trusted = trust or source.trusted
     with sources.checkout(source, chosen) as folder:
-        spec = answers_.load_spec(folder)
+        spec = answers_.load_spec(folder, trusted=trusted, source=source.url)
+    if trusted:
+        spec.load_extensions()
     return OpenTemplate(source, chosen, spec)
 
 

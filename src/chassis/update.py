@@ -132,7 +132,7 @@ def _update(
     if target == project.version and not overrides:
         return UpdateResult(project.path, project.version, target, applied=not plan)
     with sources.checkout(source, target) as folder:
-        spec = answers_.load_spec(folder)
+        spec = answers_.load_spec(folder, trusted=trust or source.trusted, source=source.url)
         has_tasks = bool(answers_.unsafe_settings(folder, {"_tasks": "tasks"}))
     template = OpenTemplate(source, target, spec)
     chosen = _target_answers(project, spec, overrides)
@@ -193,7 +193,7 @@ def _update(
             target,
             tuple(sorted(changes, key=lambda c: c.path)),
             not plan,
-            changed,
+            _shown(changed, template.spec),
             tuple(decisions),
             tuple(notes),
         )
@@ -324,6 +324,12 @@ def _successor(
         return None
     (value,) = matches
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _shown(changed: Mapping[str, Any], spec: answers_.TemplateSpec) -> dict[str, Any]:
+    """The changed answers as chassis prints them (and --json): a secret never echoed."""
+    secret = {q.name for q in spec.questions if q.secret}
+    return {k: "(hidden)" if k in secret else v for k, v in changed.items()}
 
 
 def _git_root(path: Path) -> Path:
