@@ -84,7 +84,9 @@ def _kind_limit(version: str, work: Path) -> Iterator[None]:
     except (AssertionError, FileExistsError, IsADirectoryError, NotADirectoryError) as error:
         what = type(error).__name__
         name = getattr(error, "filename", None)
-        if name and Path(name).is_relative_to(work):
+        if name is not None:
+            if not Path(name).is_relative_to(work):
+                raise  # not a path of the project: some other failure
             what += f" at {Path(name).relative_to(work).as_posix()}"
         raise TemplateError(
             f"Copier cannot update to template {version} ({what}), nor can plain `copier "
