@@ -113,8 +113,8 @@ def _project(cli: Cli, tmp_path: Path, case: str) -> tuple[Path, Path]:
 
 
 def _plain_copier(project: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """`copier update --defaults` on an identical copy of ``project``, left at the
-    copy's path (returned as ``args[-1]``)."""
+    """`copier update --defaults` (with the tests' empty Copier settings) on an identical
+    copy of ``project`` at ``tmp_path/plain``."""
     copy = tmp_path / "plain" / project.name
     shutil.copytree(project, copy, symlinks=True)
     return subprocess.run(
@@ -122,7 +122,6 @@ def _plain_copier(project: Path, tmp_path: Path) -> subprocess.CompletedProcess[
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ},
     )
 
 
