@@ -297,7 +297,7 @@ class Output:
         if question.secret:
             # Hidden as typed, and the default is never shown: Enter on an empty prompt
             # keeps it.
-            hint = " (Enter keeps the template's default)" if default not in (MISSING, "") else ""
+            hint = " (Enter keeps the default)" if default not in (MISSING, "") else ""
             typed = questionary.password(
                 question.name + hint,
                 validate=lambda text: True if not text else validate(text),
