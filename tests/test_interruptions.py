@@ -697,3 +697,90 @@ def test_a_sigint_at_any_moment_of_an_update_gets_a_message_that_matches_the_tre
     # The sweep covered the run: it interrupted both before the change and after it.
     assert any(o.endswith("nothing changed") for o in outcomes), outcomes
     assert any(o.endswith("in place") for o in outcomes), outcomes
+
+
+NEW_SWEEP_SPREAD = 8  # SIGINTs spread evenly over a whole `chassis new`
+NEW_SWEEP_AFTER_COMMIT = [0.0, 0.002, 0.005, 0.01, 0.02]
+
+
+def _new_sweep_run(
+    template: Path, where: Path, delay: float | None, *, after_commit: bool = False
+) -> tuple[int, str, str, Path]:
+    """`python -m chassis new proj` in ``where`` with a fresh, empty TMPDIR, and SIGINT to
+    it ``delay`` seconds after it started, or with ``after_commit`` after the project's
+    first commit appeared (None: no signal, and the seconds the run took are returned in
+    place of its stderr). Returns the exit code, stdout, stderr and the TMPDIR."""
+    tmp = where / "tmp"
+    tmp.mkdir(parents=True)
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chassis", "new", "proj", "--template", str(template), "--defaults"],
+        cwd=where,
+        env={**os.environ, "TMPDIR": str(tmp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    if delay is not None:
+        if after_commit:  # git writes the reflog with the first commit
+            while not (where / "proj/.git/logs/HEAD").exists() and process.poll() is None:
+                time.sleep(0.0005)
+            started = time.monotonic()
+        time.sleep(max(0.0, delay - (time.monotonic() - started)))
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    try:
+        out, err = process.communicate(timeout=WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        pytest.fail("chassis did not finish")
+    if delay is None:
+        err = f"{time.monotonic() - started}"
+    return process.returncode, out, err, tmp
+
+
+@pytest.mark.slow  # a dozen real runs of `chassis new`
+def test_a_sigint_at_any_moment_of_new_gets_a_message_that_matches_what_exists(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """As for update: after a SIGINT at any moment of `chassis new`, either there is no
+    project (and the message says nothing changed), or the whole project is there,
+    committed (and the message says it was created), or new finished first. No run leaves
+    anything in the temporary directory, Copier's template clones included."""
+    code, _, seconds, tmp = _new_sweep_run(template_repo, tmp_path / "reference", None)
+    assert code == 0, seconds
+    assert list(tmp.iterdir()) == []
+    created = snapshot(tmp_path / "reference" / "proj")
+    duration = float(seconds)
+    moments = [(duration * i / (NEW_SWEEP_SPREAD - 1), False) for i in range(NEW_SWEEP_SPREAD)]
+    moments += [(delay, True) for delay in NEW_SWEEP_AFTER_COMMIT]
+
+    outcomes: list[str] = []
+    for run, (delay, after_commit) in enumerate(moments):
+        where = tmp_path / f"run-{run}"
+        code, out, err, tmp = _new_sweep_run(template_repo, where, delay, after_commit=after_commit)
+        since = "its first commit" if after_commit else "it started"
+        what = f"SIGINT {delay:.3f}s after {since} (a run takes {duration:.3f}s): {code}, {err!r}"
+        assert list(tmp.rglob("*")) == [], what
+        left = sorted(p.name for p in where.iterdir() if p.name != "tmp")
+        if code not in {0, 130} and not out and "chassis" not in err:
+            outcome = "stopped before chassis started"
+            assert left == [], what
+        elif "cd proj" in out:
+            outcome = "finished"
+            assert code in {0, -signal.SIGINT}, what
+            assert (left, snapshot(where / "proj")) == (["proj"], created), what
+        elif (code, err.strip()) == (130, NOTHING_CHANGED):
+            outcome = "nothing created"
+            assert left == [], what
+        else:
+            outcome = "created"
+            expected = f"interrupted: {where / 'proj'} was created; only its report was cut short"
+            assert (code, err.strip()) == (130, expected), what
+            assert (left, snapshot(where / "proj")) == (["proj"], created), what
+            assert git("status", "--porcelain", "--ignored", cwd=where / "proj") == "", what
+        outcomes.append(f"{delay:.3f}{'c' if after_commit else 's'}: {outcome}")
+    assert any(o.endswith("nothing created") for o in outcomes), outcomes
+    assert any(o.endswith((": created", ": finished")) for o in outcomes), outcomes

@@ -25,6 +25,7 @@ from chassis.errors import ChassisError, ExitCode
 
 if TYPE_CHECKING:
     from chassis.console import Output
+    from chassis.new import NewResult
     from chassis.update import UpdateResult
 
 __all__ = ["app", "main"]
@@ -210,8 +211,8 @@ def new(
         commit=not no_git,
         trust=trust,
         lock=not no_lock,
+        on_created=_record_new,
     )
-    _state.done = f"{result.path} was created"
     steps = spec.render(spec.next_steps, {**context, **final})
     out.created(result, f"cd {dest}\n{steps}")
 
@@ -289,6 +290,11 @@ def update(
         out.updated(result, reason_given=bool(reason and reason.strip()))
     if result.conflicts and result.applied:
         raise typer.Exit(ExitCode.CONFLICTS)
+
+
+def _record_new(result: NewResult) -> None:
+    """Record a project that is in place, for the message of an interruption."""
+    _state.done = f"{result.path} was created"
 
 
 def _record_update(result: UpdateResult) -> None:

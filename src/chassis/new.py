@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chassis import _copier, git
+from chassis._scratch import HELD, held_until_exit, scratch
 from chassis.errors import InvalidTargetError
 from chassis.lock import lock_dependencies, uv_projects
 from chassis.projects import OpenTemplate
@@ -64,6 +65,7 @@ def new(
     commit: bool = True,
     trust: bool = False,
     lock: bool = True,
+    on_created: Callable[[NewResult], None] | None = None,
 ) -> NewResult:
     """Render ``template`` with ``answers`` into the new directory ``dest``.
 
@@ -76,32 +78,57 @@ def new(
 
     With ``lock``, a Python project's dependencies are locked with uv before the
     first commit; if that fails (offline, say) the project is still created and
-    a note says how to lock later.
+    a note says how to lock later. ``on_created`` gets the result the moment the
+    project is complete, before Ctrl-C or SIGTERM can cut in: the caller hears of it
+    before any interruption could say that nothing was created.
+
+    Copier's template clones, made in the temporary directory, live in one scratch
+    folder that goes on every way out, the interrupted ones included.
     """
     dest = check_target(dest)
     existed = dest.is_dir()
+    with held_until_exit(), scratch():
+        try:
+            result = _render(template, dest, answers, commit=commit, trust=trust, lock=lock)
+            # Held from here until new() returns. A signal that came before is raised
+            # by this very call, inside the try: the project goes, as the message says.
+            signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+        except BaseException:
+            _discard(dest, keep_folder=existed)
+            raise
+        if on_created is not None:
+            on_created(result)
+    return result
+
+
+def _render(
+    template: OpenTemplate,
+    dest: Path,
+    answers: Mapping[str, Any],
+    *,
+    commit: bool,
+    trust: bool,
+    lock: bool,
+) -> NewResult:
+    """The project rendered, locked and committed in ``dest``."""
     notes: list[str] = []
     locked = False
-    try:
-        dest.mkdir(exist_ok=True)
-        if commit:
-            git.init(dest)
-        _copier.run_copy(template, dest, answers, trust=trust)
-        if lock and (dest / "pyproject.toml").is_file():
-            for project in uv_projects(dest):
-                notes += lock_dependencies(project, project.relative_to(dest))
-            locked = not notes
-        if commit:
-            git.commit_all(
-                dest,
-                f"Generate {answers.get('project_name', dest.name)} from chassis template "
-                f"{template.version}",
-                name=str(answers.get("author_name", "")),
-                email=str(answers.get("author_email", "")),
-            )
-    except BaseException:
-        _discard(dest, keep_folder=existed)
-        raise
+    dest.mkdir(exist_ok=True)
+    if commit:
+        git.init(dest)
+    _copier.run_copy(template, dest, answers, trust=trust)
+    if lock and (dest / "pyproject.toml").is_file():
+        for project in uv_projects(dest):
+            notes += lock_dependencies(project, project.relative_to(dest))
+        locked = not notes
+    if commit:
+        git.commit_all(
+            dest,
+            f"Generate {answers.get('project_name', dest.name)} from chassis template "
+            f"{template.version}",
+            name=str(answers.get("author_name", "")),
+            email=str(answers.get("author_email", "")),
+        )
     return NewResult(
         dest, template.version, template.source.url, dict(answers), commit, locked, tuple(notes)
     )
@@ -109,8 +136,7 @@ def new(
 
 def _discard(dest: Path, *, keep_folder: bool) -> None:
     """Remove what ``new`` wrote, with Ctrl-C held off until it is gone."""
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
     try:
         if not keep_folder:
             shutil.rmtree(dest, ignore_errors=True)

@@ -9,11 +9,9 @@ tree was clean.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import signal
 import stat
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from chassis import _copier, git, sources
 from chassis import answers as answers_
 from chassis._copier import Conflict
 from chassis._decisions import Decision, record_decisions
+from chassis._scratch import HELD, held_until_exit, scratch
 from chassis.errors import (
     ChassisError,
     DirtyTreeError,
@@ -88,26 +87,18 @@ def update(
     interruption after that point leaves the update in place, uncommitted, and the
     caller must not say that nothing changed.
     """
-    # Held while the scratch folder is made, and from the copy into the project to the
-    # return: a Ctrl-C then is raised only at the end, once the lock and the scratch
-    # folder are gone, never inside a clean-up (or a destructor, which would swallow it).
-    entry = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-    try:
-        with _scratch() as tmp:
-            signal.pthread_sigmask(signal.SIG_SETMASK, entry)
-            return _update(
-                tmp,
-                path=path,
-                to=to,
-                overrides=overrides or {},
-                conflict=conflict,
-                plan=plan,
-                trust=trust,
-                reason=reason,
-                on_applied=on_applied or (lambda _: None),
-            )
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, entry)
+    with held_until_exit(), scratch() as tmp:
+        return _update(
+            tmp,
+            path=path,
+            to=to,
+            overrides=overrides or {},
+            conflict=conflict,
+            plan=plan,
+            trust=trust,
+            reason=reason,
+            on_applied=on_applied or (lambda _: None),
+        )
 
 
 def _update(
@@ -200,34 +191,6 @@ def _update(
         if not plan:
             _apply(work, project.path, changes, applied=lambda: on_applied(result))
     return result
-
-
-_HELD = {signal.SIGINT, signal.SIGTERM}
-
-
-@contextlib.contextmanager
-def _scratch() -> Iterator[Path]:
-    """A temporary folder for one update, which also holds whatever Copier, git and uv
-    put in the temporary directory meanwhile (Copier's template clones, for one).
-
-    It is removed on every way out, with Ctrl-C and SIGTERM held off (a removal cut
-    short leaves a half-deleted folder behind); the caller lets them through again.
-    """
-    saved = tempfile.tempdir, os.environ.get("TMPDIR")
-    folder = Path(tempfile.mkdtemp(prefix="chassis-"))
-    try:
-        # Copier makes its clones with mkdtemp() and removes them only if it finishes;
-        # with the default directory pointing here they go with this folder.
-        tempfile.tempdir = os.environ["TMPDIR"] = str(folder)
-        yield folder
-    finally:
-        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
-        tempfile.tempdir = saved[0]
-        if saved[1] is None:
-            os.environ.pop("TMPDIR", None)
-        else:
-            os.environ["TMPDIR"] = saved[1]
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 _PLAN_RAN_NO_TASK = "the plan ran none of the template's tasks, which can change more files"
@@ -518,11 +481,11 @@ def _apply(
     ``applied`` runs, so the caller records that the update is in place before any
     interruption can reach it.
     """
-    signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
     touched: list[FileChange] = []
     try:
         _copy(work, project, changes, touched)
-        if signal.sigpending() & _HELD:
+        if signal.sigpending() & HELD:
             raise KeyboardInterrupt  # the signal itself follows, once let through
     except BaseException:
         _restore(project, touched)
