@@ -345,8 +345,6 @@ UPDATE_MOMENTS = {
     "checkout": "clone --no-checkout",
     # Copier applying the template's changes to the clone: its three-way merge.
     "merge": "apply --reject",
-    # Copier running the new template's task in the clone.
-    "task": None,
     # `uv lock` in the clone, because the update changed pyproject.toml.
     "relock": None,
     # The copy into the project (signals held off): after the second file.
@@ -377,8 +375,7 @@ def test_an_interrupted_update_leaves_every_file_as_it_was(
             use_index(stack.enter_context(holding_index(hold)), tmp_path, monkeypatch)
         else:
             project = cli_project(cli, template_repo)
-            extra = with_task(template_repo, hold) if moment == "task" else {}
-            release(template_repo, "2.0.0", {**V2, **extra})
+            release(template_repo, "2.0.0", V2)
             if moment == "apply":
                 hooked = hold
             elif moment != "task":
@@ -409,6 +406,38 @@ def test_an_interrupted_update_leaves_every_file_as_it_was(
         assert again.exit_code == 0, again.stderr
     assert answers_of(project)["_commit"] == "2.0.0"
     assert (project / "CONTRIBUTING.md").read_text() == "Be kind.\n"
+
+
+@SIGNALS
+def test_an_update_interrupted_in_its_task_says_the_update_is_in_place(
+    *,
+    send: Callable[[subprocess.Popen[str]], None],
+    cli: Cli,
+    template_repo: Path,
+    hold: Hold,
+    tmp_path: Path,
+) -> None:
+    """The template's tasks run in the project once the update is in it, as `copier
+    update` runs them: an interruption there leaves the update in place, uncommitted
+    (Copier's would too), and the message says that, and that the tasks were cut short."""
+    project = cli_project(cli, template_repo)
+    release(template_repo, "2.0.0", {**V2, **with_task(template_repo, hold)})
+
+    run = start("update", "--trust", cwd=project, logs=tmp_path / "logs")
+    run.wait_for(hold.reached.exists)
+    assert (project / "CONTRIBUTING.md").is_file(), "the update is not in place yet"
+    send(run.process)
+    code, out, err = run.finish()
+
+    expected = (
+        f"interrupted: {project} was updated to template 2.0.0, uncommitted, but the "
+        "template's tasks were cut short; run them again by hand (`_tasks` in its "
+        "copier.yml), review with `git diff`, then commit"
+    )
+    assert (code, err.strip()) == (130, expected), out + err
+    assert answers_of(project)["_commit"] == "2.0.0"
+    assert (project / "CONTRIBUTING.md").read_text() == "Be kind.\n"
+    assert not update_locked(project)
 
 
 # --- two updates at once ------------------------------------------------------------

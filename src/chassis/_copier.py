@@ -1,6 +1,7 @@
-"""The one module that imports Copier, and only its public API (``run_copy``,
-``run_update``, ``Settings``, ``copier.errors``), imported inside the functions that
-need it so that ``chassis --help`` never pays for it.
+"""The one module that imports Copier, imported inside the functions that need it so
+that ``chassis --help`` never pays for it. It uses Copier's public API (``run_copy``,
+``run_update``, ``Settings``, ``copier.errors``), and in one place, said there, its
+``Worker``: Copier has no public call that runs a template's tasks alone.
 
 Copier always gets an explicit ``Settings()``, so a user's own Copier settings file
 cannot silently change answers.
@@ -21,7 +22,15 @@ from chassis.errors import TemplateError
 if TYPE_CHECKING:
     from chassis.projects import OpenTemplate
 
-__all__ = ["Conflict", "copier_errors", "first_line", "run_copy", "run_update"]
+__all__ = [
+    "Conflict",
+    "copier_errors",
+    "first_line",
+    "refuse_untrusted_tasks",
+    "run_copy",
+    "run_tasks",
+    "run_update",
+]
 
 Conflict = Literal["inline", "rej"]
 
@@ -172,3 +181,58 @@ def run_update(
             unsafe=trust or template.source.trusted,
             skip_tasks=skip_tasks,
         )
+
+
+def refuse_untrusted_tasks(template: OpenTemplate, *, trust: bool) -> None:
+    """Refuse, as Copier does, to run the tasks of a template nobody trusted: the update
+    runs Copier with ``skip_tasks``, which Copier then lets through, and the tasks
+    after it (:func:`run_tasks`)."""
+    from copier.errors import UnsafeTemplateError  # noqa: PLC0415 - lazy: keeps --help fast
+
+    if not (trust or template.source.trusted):
+        with copier_errors(template.source.url):
+            raise UnsafeTemplateError(["tasks"])
+
+
+def run_tasks(
+    template: OpenTemplate, project: Path, answers: Mapping[str, Any], *, trust: bool
+) -> None:
+    """Run the template's ``_tasks`` in ``project``, as ``copier update`` runs them in
+    the destination: ``_copier_operation`` is ``"update"``, ``_copier_conf.dst_path``
+    is the project, and the answers are the ones the update recorded.
+
+    chassis runs ``copier update`` in a throwaway clone (with ``skip_tasks``), so that a
+    failure can be undone; the tasks must still act on the project, whose ignored files
+    (``.env``, ``.venv``) the clone does not have. Copier has no public call for this, so
+    this drives its ``Worker`` the way ``Worker.run_copy`` does (ask with the given
+    answers and defaults, then execute the tasks), pinned by ``copier<10`` and checked
+    against ``copier update`` itself in tests/test_tasks.py.
+    """
+    from copier import Phase  # noqa: PLC0415 - lazy: keeps --help fast
+    from copier._main import Worker, _operation  # noqa: PLC0415 - see the docstring
+    from copier._settings import SettingsModel  # noqa: PLC0415 - what Worker takes
+
+    with (
+        copier_errors(template.source.url),
+        _tasks_print_to_stderr(),
+        Worker(
+            src_path=template.source.url,
+            dst_path=project,
+            data=dict(answers),
+            vcs_ref=template.version,
+            settings=SettingsModel(),  # as run_update makes of Settings()
+            defaults=True,
+            overwrite=True,
+            quiet=True,
+            unsafe=trust or template.source.trusted,
+        ) as worker,
+    ):
+        token = _operation.set("update")
+        try:
+            worker._check_unsafe("copy")
+            with Phase.use(Phase.PROMPT):
+                worker._ask()
+            with Phase.use(Phase.TASKS):
+                worker._execute_tasks(worker.template.tasks)
+        finally:
+            _operation.reset(token)

@@ -48,6 +48,7 @@ class _State:
     # was changed.
     done: str | None = None
     then: str | None = None
+    cut_short: bool = True  # whether only the report was left to do
 
 
 _state = _State()
@@ -162,6 +163,9 @@ def new(
     trust: Annotated[
         bool, typer.Option("--trust", help="Let a --template run its tasks and migrations.")
     ] = False,
+    skip_tasks: Annotated[
+        bool, typer.Option("--skip-tasks", help="Do not run the template's tasks.")
+    ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask for confirmation before writing.")
     ] = False,
@@ -211,6 +215,7 @@ def new(
         commit=not no_git,
         trust=trust,
         lock=not no_lock,
+        skip_tasks=skip_tasks,
         on_created=_record_new,
     )
     steps = spec.render(spec.next_steps, {**context, **final})
@@ -240,6 +245,9 @@ def update(
     trust: Annotated[
         bool, typer.Option("--trust", help="Let a custom template run its tasks and migrations.")
     ] = False,
+    skip_tasks: Annotated[
+        bool, typer.Option("--skip-tasks", help="Do not run the template's tasks.")
+    ] = False,
     reason: Annotated[
         str | None,
         typer.Option(help="Why a --set changes a decision; recorded in the new ADR."),
@@ -261,6 +269,7 @@ def update(
         plan=plan,
         trust=trust,
         reason=reason,
+        skip_tasks=skip_tasks,
         on_applied=_record_update,
     )
     if json_:
@@ -501,16 +510,17 @@ def adr_list(
         out.adr_list(str(where), records)
 
 
-def _interrupted(done: str | None, then: str | None) -> None:
+def _interrupted(done: str | None, then: str | None, *, report: bool = True) -> None:
     """Say what an interrupted command leaves: ``done``, what it had already finished,
-    and ``then``, what to do about it.
+    and ``then``, what to do about it; with ``report``, only the report was left to do.
 
     Printed with Typer (already loaded), not rich: a Ctrl-C that cut short the lazy
     import of the console module, or of anything it imports, leaves it half-made."""
     if done is None:
         text = "nothing was changed"
     else:
-        text = f"{done}; only its report was cut short" + (f"; {then}" if then else "")
+        text = done + ("; only its report was cut short" if report else "")
+        text += f"; {then}" if then else ""
     typer.secho("interrupted:", fg="yellow", err=True, nl=False)
     typer.echo(f" {text}", err=True)
 
@@ -539,13 +549,19 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Run chassis and exit with its documented exit code."""
     # SIGTERM takes the same clean-up path as Ctrl-C: no half-written project is left.
     previous = signal.signal(signal.SIGTERM, _interrupt)
-    _state.done = _state.then = None  # main runs more than once in one process under the tests
+    # main runs more than once in one process under the tests
+    _state.done = _state.then = None
+    _state.cut_short = True
     code: int
     try:
         returned = app(args=argv, prog_name="chassis", standalone_mode=False)
         code = returned if isinstance(returned, int) else ExitCode.OK
     except ChassisError as error:
-        _output().error(error)
+        if error.exit_code == ExitCode.INTERRUPTED:  # the interruption says what it left
+            _state.done, _state.then = error.problem, error.fix
+            _state.cut_short = False
+        else:
+            _output().error(error)
         if _state.verbose:
             traceback.print_exc()
         code = error.exit_code
@@ -572,5 +588,5 @@ def main(argv: list[str] | None = None) -> NoReturn:
     finally:
         signal.signal(signal.SIGTERM, previous)
     if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
-        _interrupted(_state.done, _state.then)
+        _interrupted(_state.done, _state.then, report=_state.cut_short)
     sys.exit(int(code))

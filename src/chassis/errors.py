@@ -27,6 +27,7 @@ __all__ = [
     "Problem",
     "StaleAnswer",
     "StaleAnswersError",
+    "TasksInterruptedError",
     "TemplateError",
     "UnknownPresetError",
     "UnknownVersionError",
@@ -199,6 +200,22 @@ class GitError(ChassisError):
 
 class TemplateError(ChassisError):
     """The template source cannot be found, read or used."""
+
+
+class TasksInterruptedError(ChassisError):
+    """Ctrl-C or SIGTERM while the template's tasks ran in an updated project: the
+    update stays, as with ``copier update``; the message says so instead of
+    "interrupted: nothing was changed"."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, path: Path, version: str) -> None:
+        super().__init__(
+            f"{path} was updated to template {version}, uncommitted, but the template's "
+            "tasks were cut short",
+            "run them again by hand (`_tasks` in its copier.yml), review with `git diff`, "
+            "then commit",
+        )
 
 
 class UnsupportedTemplateError(TemplateError):

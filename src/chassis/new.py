@@ -65,6 +65,7 @@ def new(
     commit: bool = True,
     trust: bool = False,
     lock: bool = True,
+    skip_tasks: bool = False,
     on_created: Callable[[NewResult], None] | None = None,
 ) -> NewResult:
     """Render ``template`` with ``answers`` into the new directory ``dest``.
@@ -78,7 +79,8 @@ def new(
 
     With ``lock``, a Python project's dependencies are locked with uv before the
     first commit; if that fails (offline, say) the project is still created and
-    a note says how to lock later. ``on_created`` gets the result the moment the
+    a note says how to lock later. ``skip_tasks`` is Copier's ``--skip-tasks``.
+    ``on_created`` gets the result the moment the
     project is complete, before Ctrl-C or SIGTERM can cut in: the caller hears of it
     before any interruption could say that nothing was created.
 
@@ -89,7 +91,9 @@ def new(
     existed = dest.is_dir()
     with held_until_exit(), scratch():
         try:
-            result = _render(template, dest, answers, commit=commit, trust=trust, lock=lock)
+            result = _render(
+                template, dest, answers, commit=commit, trust=trust, lock=lock, skip=skip_tasks
+            )
             # Held from here until new() returns. A signal that came before is raised
             # by this very call, inside the try: the project goes, as the message says.
             signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
@@ -109,14 +113,16 @@ def _render(
     commit: bool,
     trust: bool,
     lock: bool,
+    skip: bool,
 ) -> NewResult:
-    """The project rendered, locked and committed in ``dest``."""
+    """The project rendered (its tasks run, unless ``skip``), locked and committed in
+    ``dest``."""
     notes: list[str] = []
     locked = False
     dest.mkdir(exist_ok=True)
     if commit:
         git.init(dest)
-    _copier.run_copy(template, dest, answers, trust=trust)
+    _copier.run_copy(template, dest, answers, trust=trust, skip_tasks=skip)
     if lock and (dest / "pyproject.toml").is_file():
         for project in uv_projects(dest):
             notes += lock_dependencies(project, project.relative_to(dest))

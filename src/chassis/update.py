@@ -13,7 +13,7 @@ import shutil
 import signal
 import stat
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,6 +30,8 @@ from chassis.errors import (
     GitError,
     StaleAnswer,
     StaleAnswersError,
+    TasksInterruptedError,
+    TemplateError,
     UpdateInProgressError,
 )
 from chassis.lock import lock_dependencies, uv_projects
@@ -77,6 +79,7 @@ def update(
     plan: bool = False,
     trust: bool = False,
     reason: str | None = None,
+    skip_tasks: bool = False,
     on_applied: Callable[[UpdateResult], None] | None = None,
 ) -> UpdateResult:
     """Merge the template's changes (and changed answers) into the project at ``path``.
@@ -85,7 +88,8 @@ def update(
     the old one, with ``reason`` as why it changed. ``on_applied`` gets the result the
     moment the update is in the project, before Ctrl-C or SIGTERM can cut in: an
     interruption after that point leaves the update in place, uncommitted, and the
-    caller must not say that nothing changed.
+    caller must not say that nothing changed. The template's tasks then run in the
+    project, unless ``skip_tasks`` (Copier's ``--skip-tasks``).
     """
     with held_until_exit(), scratch() as tmp:
         return _update(
@@ -97,6 +101,7 @@ def update(
             plan=plan,
             trust=trust,
             reason=reason,
+            skip_tasks=skip_tasks,
             on_applied=on_applied or (lambda _: None),
         )
 
@@ -111,6 +116,7 @@ def _update(
     plan: bool,
     trust: bool,
     reason: str | None,
+    skip_tasks: bool,
     on_applied: Callable[[UpdateResult], None],
 ) -> UpdateResult:
     """:func:`update`, with ``tmp`` for every temporary file."""
@@ -126,16 +132,16 @@ def _update(
         spec = answers_.load_spec(folder, trusted=trust or source.trusted, source=source.url)
         has_tasks = bool(answers_.unsafe_settings(folder, {"_tasks": "tasks"}))
     template = OpenTemplate(source, target, spec)
+    if has_tasks and not plan and not skip_tasks:
+        _copier.refuse_untrusted_tasks(template, trust=trust)
     chosen = _target_answers(project, spec, overrides)
     if chosen.stale:
         if plan:
             return UpdateResult(project.path, project.version, target, stale_answers=chosen.stale)
         raise StaleAnswersError(target, chosen.stale)
-    changed = chosen.changed
-    if target == project.version and not changed:
+    if target == project.version and not chosen.changed:
         return UpdateResult(project.path, project.version, target, applied=not plan)
 
-    relpath = project.path.relative_to(root)
     with _update_lock(root, project.path):
         # Again under the lock: another update may have finished between the check above
         # and this one taking the lock, leaving its result uncommitted. Merging from HEAD
@@ -143,54 +149,142 @@ def _update(
         dirty = git.dirty_files(project.path)
         if dirty:
             raise DirtyTreeError(project.path, dirty)
-        clone = tmp / "work"
-        git.clone(root, clone)
-        work = clone / relpath
-        # A plan previews files: the template's tasks act on a project, and a plan has none.
-        _copier.run_update(template, work, changed, conflict=conflict, trust=trust, skip_tasks=plan)
-        notes = _relock(work, original=project.path)
-        if plan and has_tasks:
-            needs = "" if trust or source.trusted else ", with --trust"
-            notes.append(f"{_PLAN_RAN_NO_TASK}: the update runs them{needs}")
-        if changed or plan:  # the template as the update leaves it, once for both uses
-            new = tmp / "new" / project.path.name
-            stored = project.stored_answers
-            _copier.run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
-        decisions: list[Decision] = []
-        if changed:
-            decisions = record_decisions(
-                template,
-                project,
-                answers=chosen.baseline,
-                after=new,
-                tmp=tmp,
-                clone=clone,
-                work=work,
-                trust=trust,
-                reason=reason,
-            )
-        changes = _changes(clone, relpath, conflict, original=project.path)
-        if plan or any(c.status == "deleted" for c in changes):
-            old = tmp / "old" / project.path.name
-            stored = project.stored_answers
-            version = project.version
-            _copier.run_copy(template, old, stored, trust=trust, version=version, skip_tasks=True)
-            notes += _edited_and_deleted(project.path, relpath, old, changes)
-        if plan:
-            changes += _kept_deleted(project.path, old, new)
-        result = UpdateResult(
-            project.path,
-            project.version,
-            target,
-            tuple(sorted(changes, key=lambda c: c.path)),
-            not plan,
-            _shown(changed, template.spec),
-            tuple(decisions),
-            tuple(notes),
+        result, work = _merge(
+            tmp,
+            root,
+            project,
+            template,
+            chosen,
+            conflict=conflict,
+            plan=plan,
+            trust=trust,
+            reason=reason,
+            has_tasks=has_tasks,
         )
         if not plan:
-            _apply(work, project.path, changes, applied=lambda: on_applied(result))
+            _apply(work, project.path, list(result.changes), applied=lambda: on_applied(result))
+            if has_tasks and not skip_tasks:
+                answers = {**project.stored_answers, **chosen.changed}
+                relpath = project.path.relative_to(root)
+                result = _run_tasks(template, result, answers, relpath=relpath, trust=trust)
     return result
+
+
+def _merge(
+    tmp: Path,
+    root: Path,
+    project: Project,
+    template: OpenTemplate,
+    chosen: _TargetAnswers,
+    *,
+    conflict: Conflict,
+    plan: bool,
+    trust: bool,
+    reason: str | None,
+    has_tasks: bool,
+) -> tuple[UpdateResult, Path]:
+    """Run ``copier update`` in a clone of the repository at ``root``, and say what it
+    changes: the result (not applied yet) and the updated project in the clone."""
+    relpath = project.path.relative_to(root)
+    changed = chosen.changed
+    clone = tmp / "work"
+    git.clone(root, clone)
+    work = clone / relpath
+    # The template's tasks act on the project itself, once the update is in it (below);
+    # a plan previews files and runs none.
+    _copier.run_update(template, work, changed, conflict=conflict, trust=trust, skip_tasks=True)
+    notes = _relock(work, original=project.path)
+    if plan and has_tasks:
+        needs = "" if trust or template.source.trusted else ", with --trust"
+        notes.append(f"{_PLAN_RAN_NO_TASK}: the update runs them{needs}")
+    if changed or plan:  # the template as the update leaves it, once for both uses
+        new = tmp / "new" / project.path.name
+        stored = project.stored_answers
+        _copier.run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
+    decisions: list[Decision] = []
+    if changed:
+        decisions = record_decisions(
+            template,
+            project,
+            answers=chosen.baseline,
+            after=new,
+            tmp=tmp,
+            clone=clone,
+            work=work,
+            trust=trust,
+            reason=reason,
+        )
+    changes = _changes(clone, relpath, conflict, original=project.path)
+    if plan or any(c.status == "deleted" for c in changes):
+        old = tmp / "old" / project.path.name
+        stored = project.stored_answers
+        version = project.version
+        _copier.run_copy(template, old, stored, trust=trust, version=version, skip_tasks=True)
+        notes += _edited_and_deleted(project.path, relpath, old, changes)
+    if plan:
+        changes += _kept_deleted(project.path, old, new)
+    return UpdateResult(
+        project.path,
+        project.version,
+        template.version,
+        tuple(sorted(changes, key=lambda c: c.path)),
+        not plan,
+        _shown(changed, template.spec),
+        tuple(decisions),
+        tuple(notes),
+    ), work
+
+
+def _run_tasks(
+    template: OpenTemplate,
+    result: UpdateResult,
+    answers: Mapping[str, Any],
+    *,
+    relpath: Path,
+    trust: bool,
+) -> UpdateResult:
+    """Run the template's tasks in the project, where ``copier update`` runs them, now
+    that the update is in place; the result notes any file they changed beyond it.
+    ``relpath`` is the project's folder in its repository.
+
+    Copier runs tasks before merging the team's edits back; here they run after, on
+    the merged files, because the merge happens in a clone that a failure can drop.
+    A task that fails undoes the update, tasks' changes included, as every failure of
+    an update does (only what they wrote to files git ignores stays). Ctrl-C and
+    SIGTERM are let through again, since a task may take long or hang: an
+    interruption leaves the update in place, uncommitted, as Copier's does, and says so.
+    """
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)  # one pending is raised here
+        _copier.run_tasks(template, result.path, answers, trust=trust)
+    except KeyboardInterrupt:
+        raise TasksInterruptedError(result.path, result.to_version) from None
+    except TemplateError as error:
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+        # The tree was clean when the update began (checked under the lock): whatever
+        # git sees changed in the project now came from the update and its tasks.
+        git.run("clean", "--force", "-d", "--quiet", "--", ".", cwd=result.path)
+        git.run("checkout", "HEAD", "--", ".", cwd=result.path)
+        raise TemplateError(
+            f"{error.problem}; the update was undone (what the task wrote to files git "
+            "ignores stays)",
+            "fix the task or its cause, then update again; or pass --skip-tasks and run "
+            "the template's tasks yourself",
+        ) from error
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    prefix = "" if relpath == Path() else f"{relpath.as_posix()}/"
+    listed = {change.path for change in result.changes}
+    extra = [
+        name.removeprefix(prefix)
+        for name in git.dirty_files(result.path)
+        if name.removeprefix(prefix) not in listed
+    ]
+    if not extra:
+        return result
+    shown = ", ".join(extra[:8]) + (f" and {len(extra) - 8} more" if len(extra) > 8 else "")
+    note = f"the template's tasks also changed {shown}: review them with the rest"
+    return replace(result, notes=(*result.notes, note))
 
 
 _PLAN_RAN_NO_TASK = "the plan ran none of the template's tasks, which can change more files"
