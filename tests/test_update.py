@@ -140,7 +140,29 @@ def test_conflicts_can_go_to_rej_files(cli: Cli, project: Path, template_repo: P
     # Copier's rej mode writes the template's side and keeps the team's hunk beside it.
     assert "+port = 9000" in (project / "config.toml.rej").read_text()
     assert "port = 8080" in (project / "config.toml").read_text()
-    assert "CONFLICT" in result.stdout
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "CONFLICT config.toml" in lines
+    assert "your rejected hunks config.toml.rej" in lines  # not "added"
+    said = " ".join(lines)
+    assert "Apply your hunks from config.toml.rej by hand, delete the .rej files" in said
+    assert "<<<<<<<" not in said  # there are no markers to resolve
+
+
+def test_rej_files_have_their_own_status_in_json(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    write_tree(project, {"config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
+    commit_all(project)
+    release(
+        template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"}
+    )
+
+    result = cli("update", project, "--conflict", "rej", "--json")
+
+    assert result.exit_code == 4
+    files = json.loads(result.stdout)["files"]
+    assert {"path": "config.toml.rej", "status": "rejected", "detail": ""} in files
+    assert json.loads(result.stdout)["conflicts"] == ["config.toml"]
 
 
 def test_a_dirty_tree_is_refused_naming_the_files_and_nothing_changes(

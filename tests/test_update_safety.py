@@ -28,8 +28,8 @@ the merged file" means something. The property, file by file (docs/updating.md):
   in a conflict region the "before updating" side holds only the team's lines and the
   "after updating" side only the template's;
 * the report lists exactly the files that differ from the team's commit, a file as
-  "conflict" exactly when it has conflict markers (or a ``.rej`` file), and the exit
-  code is 4 exactly when a conflict remains, else 0.
+  "conflict" exactly when it has conflict markers (or a ``.rej`` file, itself listed as
+  "rejected"), and the exit code is 4 exactly when a conflict remains, else 0.
 
 The 200 examples are split into shards so that pytest-xdist spreads them over workers.
 Not covered: Jinja templates and answer changes (`--set`), binary files, files without a
@@ -89,6 +89,7 @@ STATUS_TEXT = {
     "added": "added",
     "merged cleanly": "updated",
     "CONFLICT": "conflict",
+    "your rejected hunks": "rejected",
     "deleted by the template": "deleted",
     "kept deleted (you deleted it)": "kept-deleted",
 }
@@ -364,6 +365,8 @@ def _expected_report(
             continue
         if path in conflicts:
             expected[path] = "conflict"
+        elif path.endswith(".rej") and path.removesuffix(".rej") in conflicts:
+            expected[path] = "rejected"  # the team's hunks beside the file, not a new file
         elif path not in before:
             expected[path] = "added"
         elif path not in after:

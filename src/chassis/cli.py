@@ -311,9 +311,12 @@ def _record_update(result: UpdateResult) -> None:
     if not result.changes:
         return
     _state.done = f"{result.path} was updated to template {result.to_version}, uncommitted"
-    conflicts = result.conflicts
+    conflicts, rejects = result.conflicts, result.rejects
+    how = (
+        f"apply your hunks from {', '.join(rejects)} and delete them" if rejects else "resolve them"
+    )
     _state.then = (
-        f"{len(conflicts)} file(s) have conflicts ({', '.join(conflicts)}): resolve them, "
+        f"{len(conflicts)} file(s) have conflicts ({', '.join(conflicts)}): {how}, "
         "review with `git diff`, then commit"
         if conflicts
         else "review with `git diff`, then commit"

@@ -28,6 +28,7 @@ _STATUS_STYLE = {
     "added": "green",
     "updated": "cyan",
     "conflict": "bold red",
+    "rejected": "bold red",
     "deleted": "yellow",
     "kept-deleted": "dim",
 }
@@ -35,9 +36,20 @@ _STATUS_TEXT = {
     "added": "added",
     "updated": "merged cleanly",
     "conflict": "CONFLICT",
+    "rejected": "your rejected hunks",
     "deleted": "deleted by the template",
     "kept-deleted": "kept deleted (you deleted it)",
 }
+
+
+def _resolve(result: UpdateResult) -> str:
+    """How to resolve the update's conflicts: markers inline, or hunks in .rej files."""
+    if result.rejects:
+        return (
+            f"Apply your hunks from {', '.join(result.rejects)} by hand, delete the .rej "
+            "files, then commit."
+        )
+    return "Resolve the markers (<<<<<<< / >>>>>>>), then commit."
 
 
 @dataclass
@@ -148,8 +160,9 @@ class Output:
             )
         if result.conflicts and result.applied:
             self.out.print(
-                f"\n[bold red]{len(result.conflicts)} file(s) have conflicts.[/] Resolve the "
-                "markers (<<<<<<< / >>>>>>>), then commit. `git diff` shows every change."
+                f"\n[bold red]{len(result.conflicts)} file(s) have conflicts.[/] "
+                + _resolve(result)
+                + " `git diff` shows every change."
             )
         elif result.applied:
             self.out.print("\nReview with `git diff`, then commit.")

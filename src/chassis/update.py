@@ -39,7 +39,8 @@ from chassis.projects import OpenTemplate, Project, read_project, source_for
 
 __all__ = ["FileChange", "Status", "UpdateResult", "update"]
 
-Status = Literal["added", "updated", "conflict", "deleted", "kept-deleted"]
+# "rejected": a FILE.rej of the team's hunks that Copier could not apply (--conflict rej).
+Status = Literal["added", "updated", "conflict", "rejected", "deleted", "kept-deleted"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ class UpdateResult:
     @property
     def conflicts(self) -> list[str]:
         return [c.path for c in self.changes if c.status == "conflict"]
+
+    @property
+    def rejects(self) -> list[str]:
+        """The .rej files that hold the team's hunks for the conflicts (--conflict rej)."""
+        return [c.path for c in self.changes if c.status == "rejected"]
 
 
 def update(
@@ -473,7 +479,9 @@ def _changes(clone: Path, relpath: Path, conflict: Conflict, *, original: Path) 
         if name.endswith(".rej") and name.removesuffix(".rej") in gone:
             continue
         status: Status
-        if "U" in code or code in {"AA", "DD"} or (name in rejected and name not in gone):
+        if name.endswith(".rej") and name.removesuffix(".rej") in rejected:
+            status = "rejected"
+        elif "U" in code or code in {"AA", "DD"} or (name in rejected and name not in gone):
             status = "conflict"
         elif code == "??" or "A" in code:
             status = "added"
