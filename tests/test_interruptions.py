@@ -645,9 +645,22 @@ def _sweep_run(
         text=True,
         start_new_session=True,
     )
+    # After write: once the first file the update adds appears.
+    out, err = _sigint_and_finish(
+        process, started, delay, after=project / "CONTRIBUTING.md" if after_write else None
+    )
+    return process.returncode, out, err, project, tmp
+
+
+def _sigint_and_finish(
+    process: subprocess.Popen[str], started: float, delay: float | None, *, after: Path | None
+) -> tuple[str, str]:
+    """SIGINT to ``process`` ``delay`` seconds after ``started``, or after the path
+    ``after`` appeared; then its stdout and stderr (None: no signal, and the seconds the
+    run took in place of its stderr)."""
     if delay is not None:
-        if after_write:  # the first file the update adds appears
-            while not (project / "CONTRIBUTING.md").exists() and process.poll() is None:
+        if after is not None:
+            while not after.exists() and process.poll() is None:
                 time.sleep(0.0005)
             started = time.monotonic()
         time.sleep(max(0.0, delay - (time.monotonic() - started)))
@@ -661,7 +674,7 @@ def _sweep_run(
         pytest.fail("chassis did not finish")
     if delay is None:
         err = f"{time.monotonic() - started}"
-    return process.returncode, out, err, project, tmp
+    return out, err
 
 
 @pytest.mark.slow  # about twenty real updates
@@ -751,22 +764,9 @@ def _new_sweep_run(
         text=True,
         start_new_session=True,
     )
-    if delay is not None:
-        if after_commit:  # git writes the reflog with the first commit
-            while not (where / "proj/.git/logs/HEAD").exists() and process.poll() is None:
-                time.sleep(0.0005)
-            started = time.monotonic()
-        time.sleep(max(0.0, delay - (time.monotonic() - started)))
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    try:
-        out, err = process.communicate(timeout=WAIT_SECONDS)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        pytest.fail("chassis did not finish")
-    if delay is None:
-        err = f"{time.monotonic() - started}"
+    # git writes the reflog with the first commit.
+    reflog = where / "proj/.git/logs/HEAD"
+    out, err = _sigint_and_finish(process, started, delay, after=reflog if after_commit else None)
     return process.returncode, out, err, tmp
 
 

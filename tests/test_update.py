@@ -106,14 +106,19 @@ def test_update_keeps_team_edits_and_merges_template_changes(
     assert "README.md" in result.stdout
 
 
-def test_conflicts_are_left_as_markers_listed_and_exit_4(
-    cli: Cli, project: Path, template_repo: Path
-) -> None:
+def _ports_disagree(project: Path, template_repo: Path) -> None:
+    """The team's port 9000, committed; the template's 2.0.0 says 8080: a conflict."""
     write_tree(project, {"config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
     commit_all(project)
     release(
         template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"}
     )
+
+
+def test_conflicts_are_left_as_markers_listed_and_exit_4(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    _ports_disagree(project, template_repo)
 
     result = cli("update", project, "--json")
 
@@ -128,11 +133,7 @@ def test_conflicts_are_left_as_markers_listed_and_exit_4(
 
 
 def test_conflicts_can_go_to_rej_files(cli: Cli, project: Path, template_repo: Path) -> None:
-    write_tree(project, {"config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
-    commit_all(project)
-    release(
-        template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"}
-    )
+    _ports_disagree(project, template_repo)
 
     result = cli("update", project, "--conflict", "rej")
 
@@ -151,11 +152,7 @@ def test_conflicts_can_go_to_rej_files(cli: Cli, project: Path, template_repo: P
 def test_rej_files_have_their_own_status_in_json(
     cli: Cli, project: Path, template_repo: Path
 ) -> None:
-    write_tree(project, {"config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
-    commit_all(project)
-    release(
-        template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"}
-    )
+    _ports_disagree(project, template_repo)
 
     result = cli("update", project, "--conflict", "rej", "--json")
 
