@@ -11,7 +11,14 @@ from typing import Any
 from chassis import _copier, adr, git
 from chassis.projects import OpenTemplate, Project
 
-__all__ = ["NUMBERS", "Decision", "DecisionPlan", "plan_decisions", "record_decisions"]
+__all__ = [
+    "NUMBERS",
+    "Decision",
+    "DecisionPlan",
+    "in_force_numbers",
+    "plan_decisions",
+    "record_decisions",
+]
 
 #: The answer in which a template records the number of each decision's ADR in force
 #: (question name to number), so that what it renders links the project's records.
@@ -92,8 +99,7 @@ def plan_decisions(
     tracked = _template_numbers(template)
     if not tracked or not numbers:
         return DecisionPlan(came, in_force, numbers, {}, frozenset(), old)
-    recorded = answers.get(NUMBERS)
-    current = {**tracked, **(recorded if isinstance(recorded, Mapping) else {})}
+    current = {**tracked, **in_force_numbers(template, project, answers)}
     by_template_number = {number: key for key, number in tracked.items()}
     renumbered = set()
     for rel, number in numbers.items():
@@ -102,6 +108,27 @@ def plan_decisions(
             current[key] = number
             renumbered.add(rel)
     return DecisionPlan(came, in_force, numbers, {NUMBERS: current}, frozenset(renumbered), old)
+
+
+def in_force_numbers(
+    template: OpenTemplate, project: Project, answers: Mapping[str, Any]
+) -> dict[str, int]:
+    """The numbers of the records in force, as :data:`NUMBERS` should hold them.
+
+    A project records them once a chassis that keeps them changed it. Before that,
+    Copier would take the template's numbers; a decision changed by an older chassis
+    is in force under a later number (its links were rewritten to it), which is read
+    from the records, so that the template renders the links the project has.
+    """
+    recorded = answers.get(NUMBERS)
+    if isinstance(recorded, Mapping):
+        return dict(recorded)
+    tracked = _template_numbers(template)
+    folder = next((project.path / d for d in adr.ADR_DIRS if (project.path / d).is_dir()), None)
+    if not tracked or folder is None:
+        return {}
+    found = {key: adr.current(folder, number) for key, number in tracked.items()}
+    return {key: record.number if record else tracked[key] for key, record in found.items()}
 
 
 def _template_numbers(template: OpenTemplate) -> dict[str, int]:

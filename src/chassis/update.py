@@ -22,7 +22,13 @@ from packaging.version import Version
 from chassis import _copier, git, sources
 from chassis import answers as answers_
 from chassis._copier import Conflict
-from chassis._decisions import Decision, plan_decisions, record_decisions
+from chassis._decisions import (
+    NUMBERS,
+    Decision,
+    in_force_numbers,
+    plan_decisions,
+    record_decisions,
+)
 from chassis._scratch import HELD, held_until_exit, scratch
 from chassis.errors import (
     ChassisError,
@@ -208,6 +214,11 @@ def _merge(
             template, project, answers=chosen.baseline, after=new, tmp=tmp, trust=trust
         )
         given.update(decided.answers)
+    if NUMBERS not in given and NUMBERS not in chosen.baseline:
+        # A project from before adr_numbers: recorded from the records in force.
+        inferred = in_force_numbers(template, project, {})
+        if inferred:
+            given[NUMBERS] = inferred
     # The template's tasks act on the project itself, once the update is in it (below);
     # a plan previews files and runs none.
     _copier.run_update(template, work, given, conflict=conflict, trust=trust, skip_tasks=True)
