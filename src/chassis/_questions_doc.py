@@ -31,6 +31,8 @@ def render(spec: TemplateSpec) -> str:
         "",
     ]
     for question in spec.questions:
+        if question.ask is False:  # kept by chassis, never asked (adr_numbers)
+            continue
         lines += [f"## `{question.name}`", "", question.help or "(no help text)", ""]
         lines += [f"- type: {question.type}", f"- default: {_default(spec, question.name)}"]
         if question.choices:

@@ -385,13 +385,21 @@ def current(folder: Path, number: int) -> Record | None:
 
 
 def replace(
-    folder: Path, *, text: str, slug: str, replaces: Record, reason: str | None, when: date
+    folder: Path,
+    *,
+    text: str,
+    slug: str,
+    replaces: Record,
+    reason: str | None,
+    when: date,
+    number: int | None = None,
 ) -> Record:
-    """Write ``text`` (an accepted ADR) as the next record, superseding ``replaces``.
+    """Write ``text`` (an accepted ADR) as record ``number`` (by default the next one),
+    superseding ``replaces``.
 
     ``reason`` says why the decision changed; without one, a marked gap asks for it.
     """
-    number = next_number(folder)
+    number = number or next_number(folder)
     text = _set_front_matter(text, status="accepted", date=when.isoformat())
     why = reason.strip() if reason and reason.strip() else _NO_REASON
     with _exclusive(folder, number, slug.replace("-", " ")) as path:

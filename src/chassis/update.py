@@ -22,7 +22,13 @@ from packaging.version import Version
 from chassis import _copier, git, sources
 from chassis import answers as answers_
 from chassis._copier import Conflict
-from chassis._decisions import Decision, record_decisions
+from chassis._decisions import (
+    NUMBERS,
+    Decision,
+    in_force_numbers,
+    plan_decisions,
+    record_decisions,
+)
 from chassis._scratch import HELD, held_until_exit, scratch
 from chassis.errors import (
     ChassisError,
@@ -196,29 +202,34 @@ def _merge(
     clone = tmp / "work"
     git.clone(root, clone)
     work = clone / relpath
-    # The template's tasks act on the project itself, once the update is in it (below);
-    # a plan previews files and runs none.
-    _copier.run_update(template, work, changed, conflict=conflict, trust=trust, skip_tasks=True)
-    notes = _relock(work, original=project.path)
-    if plan and has_tasks:
-        needs = "" if trust or template.source.trusted else ", with --trust"
-        notes.append(f"{_PLAN_RAN_NO_TASK}: the update runs them{needs}")
     if changed or plan:  # the template as the update leaves it, once for both uses
         new = tmp / "new" / project.path.name
         stored = project.stored_answers
         _copier.run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
-    decisions: list[Decision] = []
+    decided = None
+    given = dict(changed)
     if changed:
+        # Decided before Copier runs: the new records' numbers are answers it renders.
+        decided = plan_decisions(
+            template, project, answers=chosen.baseline, after=new, tmp=tmp, trust=trust
+        )
+        given.update(decided.answers)
+    if NUMBERS not in given and NUMBERS not in chosen.baseline:
+        # A project from before adr_numbers: recorded from the records in force.
+        inferred = in_force_numbers(template, project, {})
+        if inferred:
+            given[NUMBERS] = inferred
+    # The template's tasks act on the project itself, once the update is in it (below);
+    # a plan previews files and runs none.
+    _copier.run_update(template, work, given, conflict=conflict, trust=trust, skip_tasks=True)
+    notes = _relock(work, original=project.path)
+    if plan and has_tasks:
+        needs = "" if trust or template.source.trusted else ", with --trust"
+        notes.append(f"{_PLAN_RAN_NO_TASK}: the update runs them{needs}")
+    decisions: list[Decision] = []
+    if decided is not None:
         decisions = record_decisions(
-            template,
-            project,
-            answers=chosen.baseline,
-            after=new,
-            tmp=tmp,
-            clone=clone,
-            work=work,
-            trust=trust,
-            reason=reason,
+            project, decided, after=new, clone=clone, work=work, reason=reason
         )
     changes = _changes(clone, relpath, conflict, original=project.path)
     if plan or any(c.status == "deleted" for c in changes):
