@@ -256,7 +256,8 @@ def update(
     """Merge later template changes into a project, keeping the team's edits.
 
     A --set that changes a decision writes a new ADR superseding the old one.
-    Exits 0 when the merge is clean and 4 when conflicts remain to resolve.
+    Exits 0 when the merge is clean and 4 when conflicts remain to resolve (with
+    --plan: when the update would leave conflicts).
     """
     from chassis import answers, engine  # noqa: PLC0415 - lazy: keeps --help fast
 
@@ -297,7 +298,7 @@ def update(
         )
     else:
         out.updated(result, reason_given=bool(reason and reason.strip()))
-    if result.conflicts and result.applied:
+    if result.conflicts:  # left in the project, or (--plan) predicted
         raise typer.Exit(ExitCode.CONFLICTS)
 
 
@@ -330,7 +331,10 @@ def check(
     ] = Path(),
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Tell whether a newer template version exists: exit 0 if current, 3 if not."""
+    """Tell whether a newer template version exists: exit 0 if current, 3 if not.
+
+    Exits 5 when an earlier update left conflicts unresolved (markers or .rej files).
+    """
     from chassis import engine  # noqa: PLC0415 - lazy: keeps --help fast
 
     out = _output()
@@ -344,10 +348,13 @@ def check(
                 "latest": result.latest,
                 "up_to_date": result.up_to_date,
                 "needs_trust": list(result.needs_trust),
+                "unresolved": list(result.unresolved),
             }
         )
     else:
         out.checked(result)
+    if result.unresolved:
+        raise typer.Exit(ExitCode.UNRESOLVED)
     if not result.up_to_date:
         raise typer.Exit(ExitCode.UPDATE_AVAILABLE)
 

@@ -146,9 +146,10 @@ class Output:
             self.out.print(
                 f"  [{style}]{_STATUS_TEXT[change.status]:<30}[/] {escape(change.path)}{detail}"
             )
+        record = "Recorded" if result.applied else "Would record"
         for decision in result.decisions:
             self.out.print(
-                f"\nRecorded the change in {escape(decision.path)} ({escape(decision.title)}), "
+                f"\n{record} the change in {escape(decision.path)} ({escape(decision.title)}), "
                 f"superseding {escape(decision.supersedes)}."
             )
         for note in result.notes:
@@ -164,10 +165,24 @@ class Output:
                 + _resolve(result)
                 + " `git diff` shows every change."
             )
+        elif result.conflicts:
+            self.out.print(
+                f"\n[bold red]{len(result.conflicts)} file(s) would have conflicts[/] "
+                "to resolve after the update."
+            )
         elif result.applied:
             self.out.print("\nReview with `git diff`, then commit.")
 
     def checked(self, result: CheckResult) -> None:
+        if result.unresolved:
+            shown = ", ".join(result.unresolved[:8]) + (
+                f" and {len(result.unresolved) - 8} more" if len(result.unresolved) > 8 else ""
+            )
+            self.out.print(
+                f"[bold red]Unresolved conflicts[/] from an earlier update in {escape(shown)}: "
+                "resolve the markers (<<<<<<< / >>>>>>>), apply and delete any .rej files, "
+                "then commit."
+            )
         if result.up_to_date:
             self.out.print(f"Up to date: template {result.current} is the latest.")
         else:
