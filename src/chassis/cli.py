@@ -114,9 +114,31 @@ OPTIONAL = "give a value, or leave the option out for its default"
 PROJECT = "give the project's directory, or leave it out for the current one"
 
 
+def _complete_preset(ctx: typer.Context, incomplete: str) -> list[str]:
+    from chassis import _complete  # noqa: PLC0415 - lazy: keeps --help fast
+
+    return _complete.preset_names(ctx.params.get("template"), incomplete)
+
+
+def _complete_set(ctx: typer.Context, incomplete: str) -> list[str]:
+    """For ``new``: the template's questions; for ``update``: the project's answers."""
+    from chassis import _complete  # noqa: PLC0415 - lazy: keeps --help fast
+
+    if ctx.info_name == "update":
+        path = ctx.params.get("path")
+        return _complete.answer_keys(Path(path) if path else None, incomplete)
+    return _complete.question_keys(ctx.params.get("template"), incomplete)
+
+
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", "-s", metavar="KEY=VALUE", help="Answer a question; repeat for several."),
+    typer.Option(
+        "--set",
+        "-s",
+        metavar="KEY=VALUE",
+        help="Answer a question; repeat for several.",
+        autocompletion=_complete_set,
+    ),
 ]
 
 
@@ -131,7 +153,11 @@ def new(
     ],
     preset: Annotated[
         str | None,
-        typer.Option(parser=_given(OPTIONAL), help="Start from a preset (see `chassis presets`)."),
+        typer.Option(
+            parser=_given(OPTIONAL),
+            help="Start from a preset (see `chassis presets`).",
+            autocompletion=_complete_preset,
+        ),
     ] = None,
     set_: SetOption = None,
     answers_file: Annotated[
@@ -520,7 +546,9 @@ def adr_list(
         out.adr_list(str(where), records)
 
 
-def _interrupted(done: str | None, then: str | None, *, report: bool = True) -> None:
+def _interrupted(
+    done: str | None, then: str | None, *, report: bool = True, as_json: bool = False
+) -> None:
     """Say what an interrupted command leaves: ``done``, what it had already finished,
     and ``then``, what to do about it; with ``report``, only the report was left to do.
 
@@ -533,6 +561,18 @@ def _interrupted(done: str | None, then: str | None, *, report: bool = True) -> 
         text += f"; {then}" if then else ""
     typer.secho("interrupted:", fg="yellow", err=True, nl=False)
     typer.echo(f" {text}", err=True)
+    if as_json:  # plain text built by hand, for the same reason: no import now
+        problem = (done + ("; only its report was cut short" if report else "")) if done else text
+        typer.echo(
+            '{"error": {"problem": %s, "fix": %s, "exit_code": %d}}'  # noqa: UP031
+            % (_quoted(f"interrupted: {problem}"), _quoted(then or ""), ExitCode.INTERRUPTED)
+        )
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a JSON string."""
+    escaped = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or c in '"\\' else c for c in text)
+    return f'"{escaped}"'
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
@@ -555,6 +595,11 @@ def _command_path(argv: list[str]) -> str:
     return " ".join(words)
 
 
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for --json (before any ``--``)."""
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run chassis and exit with its documented exit code."""
     # SIGTERM takes the same clean-up path as Ctrl-C: no half-written project is left.
@@ -562,6 +607,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     # main runs more than once in one process under the tests
     _state.done = _state.then = None
     _state.cut_short = True
+    args = sys.argv[1:] if argv is None else argv
+    as_json = _wants_json(args)
     code: int
     try:
         returned = app(args=argv, prog_name="chassis", standalone_mode=False)
@@ -571,7 +618,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
             _state.done, _state.then = error.problem, error.fix
             _state.cut_short = False
         else:
-            _output().error(error)
+            _output().error(error, as_json=as_json)
         if _state.verbose:
             traceback.print_exc()
         code = error.exit_code
@@ -580,23 +627,24 @@ def main(argv: list[str] | None = None) -> NoReturn:
         if type(error).__name__ == "NoArgsIsHelpError":  # `chassis` or `chassis adr` alone
             typer.echo(error.format_message(), err=True)
         else:
-            command = (
-                ctx.command_path if ctx else _command_path(sys.argv[1:] if argv is None else argv)
+            command = ctx.command_path if ctx else _command_path(args)
+            _output().usage_error(
+                error.format_message(), command, as_json=as_json, code=error.exit_code
             )
-            _output().usage_error(error.format_message(), command)
         code = error.exit_code
     except (typer.Abort, KeyboardInterrupt):
         code = ExitCode.INTERRUPTED
     except Exception as error:  # noqa: BLE001 - a bug still gets one line and exit 1
-        _output().err.print(
-            f"[bold red]error:[/] chassis failed unexpectedly: {type(error).__name__}: {error}; "
-            "rerun with --verbose and report the traceback"
+        unexpected = ChassisError(
+            f"chassis failed unexpectedly: {type(error).__name__}: {error}",
+            "rerun with --verbose and report the traceback",
         )
+        _output().error(unexpected, as_json=as_json)
         if _state.verbose:
             traceback.print_exc()
         code = ExitCode.ERROR
     finally:
         signal.signal(signal.SIGTERM, previous)
     if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
-        _interrupted(_state.done, _state.then, report=_state.cut_short)
+        _interrupted(_state.done, _state.then, report=_state.cut_short, as_json=as_json)
     sys.exit(int(code))

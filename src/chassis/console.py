@@ -19,7 +19,7 @@ from rich.table import Table
 from chassis.adr import Record
 from chassis.answers import MISSING, Preset, Question, TemplateSpec
 from chassis.engine import CheckResult, NewResult, UpdateResult
-from chassis.errors import ChassisError
+from chassis.errors import ChassisError, ExitCode
 from chassis.sources import TemplateSource
 
 __all__ = ["Output"]
@@ -63,18 +63,32 @@ class Output:
 
     # --- errors ------------------------------------------------------------
 
-    def error(self, error: ChassisError) -> None:
+    def error(self, error: ChassisError, *, as_json: bool = False) -> None:
+        """The error on stderr; with ``as_json`` (the command had --json) also as JSON on
+        stdout, so a script reads the same problem, fix and exit code."""
         self.err.print(f"[bold red]error:[/] {escape(str(error))}")
         for detail in error.details:
             self.err.print(f"  - {escape(detail)}")
+        if as_json:
+            self.json_error(error.problem, error.fix, error.exit_code, error.details)
 
-    def usage_error(self, message: str, command: str) -> None:
+    def usage_error(
+        self, message: str, command: str, *, as_json: bool = False, code: int = ExitCode.USAGE
+    ) -> None:
         # Typer words a bad choice as "Value error, 'x' is not one of ...": keep the useful part.
-        message = message.replace("Value error, ", "")
-        self.err.print(
-            f"[bold red]error:[/] {escape(message.rstrip('.'))}; "
-            f"run `{escape(command)} --help` for usage"
-        )
+        message = message.replace("Value error, ", "").rstrip(".")
+        fix = f"run `{command} --help` for usage"
+        self.err.print(f"[bold red]error:[/] {escape(message)}; {escape(fix)}")
+        if as_json:
+            self.json_error(message, fix, code)
+
+    def json_error(
+        self, problem: str, fix: str, exit_code: int, details: tuple[str, ...] = ()
+    ) -> None:
+        error: dict[str, Any] = {"problem": problem, "fix": fix, "exit_code": int(exit_code)}
+        if details:
+            error["details"] = list(details)
+        self.json({"error": error})
 
     def note(self, message: str) -> None:
         self.err.print(message)
