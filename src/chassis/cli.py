@@ -166,6 +166,13 @@ def new(
             parser=_given_path(OPTIONAL), help="A YAML file of answers, such as another project's."
         ),
     ] = None,
+    keep_identity: Annotated[
+        bool,
+        typer.Option(
+            "--keep-identity",
+            help="Take the name, slug and package from another project's --answers-file too.",
+        ),
+    ] = False,
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Never prompt; use defaults for anything unanswered.")
     ] = False,
@@ -220,7 +227,18 @@ def new(
             )
         provided.update(chosen.answers)
     if answers_file is not None:
-        provided.update(answers.read_answers_file(answers_file))
+        from_file = answers.read_answers_file(answers_file)
+        if not keep_identity and answers.is_project_answers(answers_file):
+            # Another project's answers: its choices, not its name.
+            dropped = [k for k in answers.identity_questions(spec) if k in from_file]
+            for key in dropped:
+                del from_file[key]
+            if dropped:
+                out.note(
+                    f"note: not taking {', '.join(dropped)} from {answers_file}, another "
+                    "project's answers; pass --keep-identity to take them too"
+                )
+        provided.update(from_file)
     provided.update(sets)
     layered_defaults = {**answers.git_defaults(), **answers.user_config_defaults()}
     context = {"_folder_name": target.name}
