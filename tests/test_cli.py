@@ -186,3 +186,48 @@ def test_declining_the_confirmation_creates_nothing() -> None:
     assert child.exitstatus == 1
     assert "Cancelled: nothing was created." in (child.before or "")
     assert list(Path.cwd().iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "problem"),
+    [
+        (("check", "--json"), 1, "has no .copier-answers.yml"),
+        (("update", "--json"), 1, "has no .copier-answers.yml"),
+        (("update", "--plan", "--json"), 1, "has no .copier-answers.yml"),
+        (("update", "--json", "--conflict", "bogus"), 2, "'bogus' is not one of"),
+        (("check", "--json", "--bogus"), 2, "No such option: --bogus"),
+        (("update", "--json", "--set", "novalue"), 2, "novalue"),
+    ],
+    ids=str,
+)
+def test_a_failure_with_json_is_json_on_stdout(
+    cli: Cli, args: tuple[str, ...], code: int, problem: str
+) -> None:
+    result = cli(*args)
+
+    assert result.exit_code == code
+    error = json.loads(result.stdout)["error"]  # stdout is nothing but the JSON
+    assert problem in error["problem"]
+    assert error["fix"]
+    assert error["exit_code"] == code
+    assert result.stderr.startswith("error: ")  # the red line stays for a human
+
+
+def test_a_failure_without_json_leaves_stdout_empty(cli: Cli) -> None:
+    result = cli("check")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+
+
+def test_an_interruption_with_json_is_json_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    from chassis.cli import _interrupted  # noqa: PLC0415
+
+    _interrupted("/w/svc was updated", 'review "it"\twith `git diff`', as_json=True)
+
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert error == {
+        "problem": "interrupted: /w/svc was updated; only its report was cut short",
+        "fix": 'review "it"\twith `git diff`',
+        "exit_code": 130,
+    }

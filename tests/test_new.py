@@ -89,6 +89,7 @@ def test_layers_preset_then_answers_file_then_set(cli: Cli, tmp_path: Path) -> N
         "minimal",
         "--answers-file",
         answers_file,
+        "--keep-identity",  # its _commit makes it another project's: take its description
         "--set",
         "python_version=3.11",
         "--defaults",
@@ -139,16 +140,34 @@ def test_without_git_identity_defaults_still_work_and_invent_no_author(
     empty.write_text("")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
 
-    assert cli("new", "anon", "--defaults").exit_code == 0
+    anon = cli("new", "anon", "--defaults")
     named = cli("new", "named", "--defaults", "--set", 'author_name=Ana "AJ" Ruiz')
 
+    assert anon.exit_code == 0, anon.stderr
     assert named.exit_code == 0, named.stderr
+    # Said, not silent: which identity was used, and how to set a real one.
+    said = " ".join(anon.stderr.split())
+    assert (
+        "note: git has no identity (user.name, user.email), so the first commit is "
+        "authored chassis <chassis@invalid>; set yours with `git config --global user.name"
+    ) in said
+    assert 'authored Ana "AJ" Ruiz <chassis@invalid>' in " ".join(named.stderr.split())
     anon_meta = tomllib.loads(Path("anon/pyproject.toml").read_text())["project"]
     assert "authors" not in anon_meta
     assert git("log", "--format=%an <%ae>", cwd=Path("anon")).strip() == "chassis <chassis@invalid>"
     named_meta = tomllib.loads(Path("named/pyproject.toml").read_text())["project"]
     assert named_meta["authors"] == [{"name": 'Ana "AJ" Ruiz'}]
     assert git("log", "--format=%an", cwd=Path("named")).strip() == 'Ana "AJ" Ruiz'
+
+
+def test_a_git_identity_is_used_without_a_note(cli: Cli) -> None:
+    result = cli("new", "svc", "--defaults", "--no-lock")
+
+    assert result.exit_code == 0, result.stderr
+    assert "git has no identity" not in result.stderr
+    assert git("log", "--format=%an <%ae>", cwd=Path("svc")).strip() == (
+        "Test Lead <lead@example.com>"
+    )
 
 
 def test_author_metadata_is_valid_toml_whatever_the_text(cli: Cli) -> None:
@@ -293,4 +312,56 @@ def test_offline_the_project_is_created_and_says_where_to_lock_later(
     assert [note.split("; ")[-1].strip() for note in notes] == [
         "run `uv lock` in the project once the package index is reachable",
         "run `uv lock` in infra/ once the package index is reachable",
+    ]
+
+
+def test_another_projects_answers_give_their_choices_not_their_name(cli: Cli) -> None:
+    first = cli(
+        "new", "billing", "--defaults", "--no-lock", "--set", "project_name=Billing API",
+        "--set", "python_version=3.12",
+    )  # fmt: skip
+    assert first.exit_code == 0, first.stderr
+    theirs = Path("billing/.copier-answers.yml")
+
+    copied = cli("new", "ledger", "--defaults", "--no-lock", "--answers-file", theirs)
+    kept = cli(
+        "new", "twin", "--defaults", "--no-lock", "--answers-file", theirs, "--keep-identity"
+    )  # fmt: skip
+
+    assert copied.exit_code == 0, copied.stderr
+    ledger = answers_of(Path("ledger"))
+    assert ledger["python_version"] == "3.12"  # the choices come along
+    assert (ledger["project_name"], ledger["project_slug"], ledger["package_name"]) == (
+        "ledger",
+        "ledger",
+        "ledger",
+    )
+    assert "Billing" not in str(ledger["description"])
+    assert (
+        f"note: not taking project_name, project_slug, package_name, description from "
+        f"{theirs}, another project's answers; pass --keep-identity to take them too"
+    ) in " ".join(copied.stderr.split())
+    assert kept.exit_code == 0, kept.stderr
+    assert answers_of(Path("twin"))["project_slug"] == "billing-api"
+
+
+def test_a_hand_written_answers_file_is_taken_whole(cli: Cli) -> None:
+    Path("answers.yml").write_text("project_name: Ledger\npython_version: '3.12'\n")
+
+    result = cli("new", "svc", "--defaults", "--no-lock", "--answers-file", "answers.yml")
+
+    assert result.exit_code == 0, result.stderr
+    assert answers_of(Path("svc"))["project_slug"] == "ledger"
+    assert "not taking" not in result.stderr
+
+
+def test_identity_questions_follow_the_defaults() -> None:
+    from chassis import answers, sources  # noqa: PLC0415
+
+    spec = answers.load_spec(sources.packaged_template_dir())
+    assert answers.identity_questions(spec) == [
+        "project_name",
+        "project_slug",
+        "package_name",
+        "description",
     ]

@@ -59,6 +59,7 @@ def test_check_reports_a_newer_version_with_exit_3(
         "latest": "1.1.0",
         "up_to_date": False,
         "needs_trust": [],
+        "unresolved": [],
     }
 
 
@@ -201,7 +202,7 @@ def test_plan_changes_nothing_and_reports_every_file(
 
     result = cli("update", project, "--plan", "--json")
 
-    assert result.exit_code == 0
+    assert result.exit_code == 4  # the plan predicts a conflict
     assert snapshot(project) == before
     assert git("status", "--porcelain", cwd=project) == ""
     report = json.loads(result.stdout)
@@ -483,3 +484,96 @@ def test_an_update_that_cannot_relock_says_so_and_keeps_the_merge(
     assert "run `uv lock` in the project" in notes[0]
     assert '"attrs"' in (project / "pyproject.toml").read_text()
     assert (project / "uv.lock").read_text() == "# the team's lock file\n"
+
+
+def test_plan_and_update_report_the_same_lines(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    write_tree(
+        project, {"optional.txt": None, "config.toml": "[service]\nport = 9000\ntimeout = 5\n"}
+    )
+    commit_all(project)
+    release(
+        template_repo,
+        "2.0.0",
+        {
+            "project/CONTRIBUTING.md": "Be kind.\n",
+            "project/optional.txt": "improved\n",
+            "project/config.toml": "[service]\nport = 8080\ntimeout = 5\n",
+        },
+    )
+
+    planned = cli("update", project, "--plan")
+    plan_json = cli("update", project, "--plan", "--json")
+    done = cli("update", project)
+
+    assert (planned.exit_code, plan_json.exit_code, done.exit_code) == (4, 4, 4)
+    assert json.loads(plan_json.stdout)["conflicts"] == ["config.toml"]
+    lines = planned.stdout.splitlines()
+    assert lines[0].startswith("Would update ")
+    assert done.stdout.splitlines()[0] == "Updated" + lines[0].removeprefix("Would update")
+    files = [line for line in lines if line.startswith("  ")]
+    assert files == [line for line in done.stdout.splitlines() if line.startswith("  ")]
+    assert any("kept deleted (you deleted it)" in line and "optional.txt" in line for line in files)
+    assert "1 file(s) would have conflicts" in planned.stdout
+    assert not (project / "optional.txt").exists()  # kept deleted, not restored
+
+
+def test_check_names_conflicts_an_earlier_update_left_with_exit_5(
+    cli: Cli, project: Path, template_repo: Path
+) -> None:
+    write_tree(project, {"config.toml": "[service]\nport = 9000\ntimeout = 5\n"})
+    commit_all(project)
+    release(
+        template_repo, "2.0.0", {"project/config.toml": "[service]\nport = 8080\ntimeout = 5\n"}
+    )
+    assert cli("update", project).exit_code == 4
+    (project / "src").mkdir(exist_ok=True)
+    (project / "src/left.py.rej").write_text("@@ a hunk\n")  # untracked counts too
+    (project / ".gitignore").write_text("ignored.txt\n")
+    (project / "ignored.txt").write_text("<<<<<<< not ours to report\n")
+
+    text = cli("check", project)
+    report = cli("check", project, "--json")
+
+    assert text.exit_code == report.exit_code == 5
+    assert "Unresolved conflicts from an earlier update in config.toml, src/left.py.rej" in (
+        " ".join(text.stdout.split())
+    )
+    assert "Up to date" in text.stdout  # the version check still says its part
+    assert json.loads(report.stdout)["unresolved"] == ["config.toml", "src/left.py.rej"]
+
+    (project / "config.toml").write_text("[service]\nport = 9000\ntimeout = 5\n")
+    (project / "src/left.py.rej").unlink()
+    assert cli("check", project).exit_code == 0
+
+
+def test_check_and_update_find_the_project_from_a_subfolder(
+    cli: Cli, project: Path, template_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nested = project / "deep" / "er"
+    nested.mkdir(parents=True)
+    release(template_repo, "2.0.0", {"project/CONTRIBUTING.md": "Be kind.\n"})
+    monkeypatch.chdir(nested)
+
+    checked = cli("check", "--json")
+    assert checked.exit_code == 3, checked.stderr
+    assert json.loads(checked.stdout)["path"] == str(project)
+    assert cli("check", nested).exit_code == 3  # a path given is searched upward too
+
+    result = cli("update")
+    assert result.exit_code == 0, result.stderr
+    assert (project / "CONTRIBUTING.md").read_text() == "Be kind.\n"
+    assert answers_of(project)["_commit"] == "2.0.0"
+
+
+def test_discovery_stops_at_the_git_root(cli: Cli, tmp_path: Path) -> None:
+    outer = tmp_path / "outer"
+    (outer / "inner" / "sub").mkdir(parents=True)
+    (outer / ".copier-answers.yml").write_text("_src_path: x\n_commit: 1.0.0\n")
+    git("init", "--quiet", cwd=outer / "inner")
+
+    result = cli("check", outer / "inner" / "sub")
+
+    assert result.exit_code == 1
+    assert "has no .copier-answers.yml" in result.stderr

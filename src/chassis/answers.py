@@ -18,6 +18,7 @@ preset < answers file < ``--set``.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -637,6 +638,32 @@ def parse_sets(pairs: Sequence[str]) -> dict[str, str]:
             )
         result[key.strip()] = value
     return result
+
+
+def identity_questions(spec: TemplateSpec) -> list[str]:
+    """The questions that name a project rather than describe its choices: those whose
+    default derives from the folder's name (``_folder_name``) or from another such
+    question, as project_name, project_slug, package_name and description do in the
+    bundled template. Copied from another project, they would give the new one its name."""
+    found: list[str] = []
+    for question in spec.questions:
+        default = question.default
+        if not isinstance(default, str):
+            continue
+        names = {"_folder_name", *found}
+        if any(re.search(rf"\b{re.escape(name)}\b", default) for name in names):
+            found.append(question.name)
+    return found
+
+
+def is_project_answers(path: Path) -> bool:
+    """Whether the answers file at ``path`` is a generated project's own (it records the
+    template source and version Copier wrote there), not a file written for ``new``."""
+    try:
+        data = _load_yaml(path)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and ("_src_path" in data or "_commit" in data)
 
 
 def read_answers_file(path: Path) -> dict[str, Any]:

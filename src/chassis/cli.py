@@ -114,9 +114,31 @@ OPTIONAL = "give a value, or leave the option out for its default"
 PROJECT = "give the project's directory, or leave it out for the current one"
 
 
+def _complete_preset(ctx: typer.Context, incomplete: str) -> list[str]:
+    from chassis import _complete  # noqa: PLC0415 - lazy: keeps --help fast
+
+    return _complete.preset_names(ctx.params.get("template"), incomplete)
+
+
+def _complete_set(ctx: typer.Context, incomplete: str) -> list[str]:
+    """For ``new``: the template's questions; for ``update``: the project's answers."""
+    from chassis import _complete  # noqa: PLC0415 - lazy: keeps --help fast
+
+    if ctx.info_name == "update":
+        path = ctx.params.get("path")
+        return _complete.answer_keys(Path(path) if path else None, incomplete)
+    return _complete.question_keys(ctx.params.get("template"), incomplete)
+
+
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", "-s", metavar="KEY=VALUE", help="Answer a question; repeat for several."),
+    typer.Option(
+        "--set",
+        "-s",
+        metavar="KEY=VALUE",
+        help="Answer a question; repeat for several.",
+        autocompletion=_complete_set,
+    ),
 ]
 
 
@@ -131,7 +153,11 @@ def new(
     ],
     preset: Annotated[
         str | None,
-        typer.Option(parser=_given(OPTIONAL), help="Start from a preset (see `chassis presets`)."),
+        typer.Option(
+            parser=_given(OPTIONAL),
+            help="Start from a preset (see `chassis presets`).",
+            autocompletion=_complete_preset,
+        ),
     ] = None,
     set_: SetOption = None,
     answers_file: Annotated[
@@ -140,6 +166,13 @@ def new(
             parser=_given_path(OPTIONAL), help="A YAML file of answers, such as another project's."
         ),
     ] = None,
+    keep_identity: Annotated[
+        bool,
+        typer.Option(
+            "--keep-identity",
+            help="Take the name, slug and package from another project's --answers-file too.",
+        ),
+    ] = False,
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Never prompt; use defaults for anything unanswered.")
     ] = False,
@@ -194,7 +227,18 @@ def new(
             )
         provided.update(chosen.answers)
     if answers_file is not None:
-        provided.update(answers.read_answers_file(answers_file))
+        from_file = answers.read_answers_file(answers_file)
+        if not keep_identity and answers.is_project_answers(answers_file):
+            # Another project's answers: its choices, not its name.
+            dropped = [k for k in answers.identity_questions(spec) if k in from_file]
+            for key in dropped:
+                del from_file[key]
+            if dropped:
+                out.note(
+                    f"note: not taking {', '.join(dropped)} from {answers_file}, another "
+                    "project's answers; pass --keep-identity to take them too"
+                )
+        provided.update(from_file)
     provided.update(sets)
     layered_defaults = {**answers.git_defaults(), **answers.user_config_defaults()}
     context = {"_folder_name": target.name}
@@ -256,7 +300,8 @@ def update(
     """Merge later template changes into a project, keeping the team's edits.
 
     A --set that changes a decision writes a new ADR superseding the old one.
-    Exits 0 when the merge is clean and 4 when conflicts remain to resolve.
+    Exits 0 when the merge is clean and 4 when conflicts remain to resolve (with
+    --plan: when the update would leave conflicts).
     """
     from chassis import answers, engine  # noqa: PLC0415 - lazy: keeps --help fast
 
@@ -297,7 +342,7 @@ def update(
         )
     else:
         out.updated(result, reason_given=bool(reason and reason.strip()))
-    if result.conflicts and result.applied:
+    if result.conflicts:  # left in the project, or (--plan) predicted
         raise typer.Exit(ExitCode.CONFLICTS)
 
 
@@ -330,7 +375,10 @@ def check(
     ] = Path(),
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Tell whether a newer template version exists: exit 0 if current, 3 if not."""
+    """Tell whether a newer template version exists: exit 0 if current, 3 if not.
+
+    Exits 5 when an earlier update left conflicts unresolved (markers or .rej files).
+    """
     from chassis import engine  # noqa: PLC0415 - lazy: keeps --help fast
 
     out = _output()
@@ -344,10 +392,13 @@ def check(
                 "latest": result.latest,
                 "up_to_date": result.up_to_date,
                 "needs_trust": list(result.needs_trust),
+                "unresolved": list(result.unresolved),
             }
         )
     else:
         out.checked(result)
+    if result.unresolved:
+        raise typer.Exit(ExitCode.UNRESOLVED)
     if not result.up_to_date:
         raise typer.Exit(ExitCode.UPDATE_AVAILABLE)
 
@@ -513,7 +564,9 @@ def adr_list(
         out.adr_list(str(where), records)
 
 
-def _interrupted(done: str | None, then: str | None, *, report: bool = True) -> None:
+def _interrupted(
+    done: str | None, then: str | None, *, report: bool = True, as_json: bool = False
+) -> None:
     """Say what an interrupted command leaves: ``done``, what it had already finished,
     and ``then``, what to do about it; with ``report``, only the report was left to do.
 
@@ -526,6 +579,18 @@ def _interrupted(done: str | None, then: str | None, *, report: bool = True) -> 
         text += f"; {then}" if then else ""
     typer.secho("interrupted:", fg="yellow", err=True, nl=False)
     typer.echo(f" {text}", err=True)
+    if as_json:  # plain text built by hand, for the same reason: no import now
+        problem = (done + ("; only its report was cut short" if report else "")) if done else text
+        typer.echo(
+            '{"error": {"problem": %s, "fix": %s, "exit_code": %d}}'  # noqa: UP031
+            % (_quoted(f"interrupted: {problem}"), _quoted(then or ""), ExitCode.INTERRUPTED)
+        )
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a JSON string."""
+    escaped = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or c in '"\\' else c for c in text)
+    return f'"{escaped}"'
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:
@@ -548,6 +613,11 @@ def _command_path(argv: list[str]) -> str:
     return " ".join(words)
 
 
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for --json (before any ``--``)."""
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run chassis and exit with its documented exit code."""
     # SIGTERM takes the same clean-up path as Ctrl-C: no half-written project is left.
@@ -555,6 +625,8 @@ def main(argv: list[str] | None = None) -> NoReturn:
     # main runs more than once in one process under the tests
     _state.done = _state.then = None
     _state.cut_short = True
+    args = sys.argv[1:] if argv is None else argv
+    as_json = _wants_json(args)
     code: int
     try:
         returned = app(args=argv, prog_name="chassis", standalone_mode=False)
@@ -564,7 +636,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
             _state.done, _state.then = error.problem, error.fix
             _state.cut_short = False
         else:
-            _output().error(error)
+            _output().error(error, as_json=as_json)
         if _state.verbose:
             traceback.print_exc()
         code = error.exit_code
@@ -573,23 +645,24 @@ def main(argv: list[str] | None = None) -> NoReturn:
         if type(error).__name__ == "NoArgsIsHelpError":  # `chassis` or `chassis adr` alone
             typer.echo(error.format_message(), err=True)
         else:
-            command = (
-                ctx.command_path if ctx else _command_path(sys.argv[1:] if argv is None else argv)
+            command = ctx.command_path if ctx else _command_path(args)
+            _output().usage_error(
+                error.format_message(), command, as_json=as_json, code=error.exit_code
             )
-            _output().usage_error(error.format_message(), command)
         code = error.exit_code
     except (typer.Abort, KeyboardInterrupt):
         code = ExitCode.INTERRUPTED
     except Exception as error:  # noqa: BLE001 - a bug still gets one line and exit 1
-        _output().err.print(
-            f"[bold red]error:[/] chassis failed unexpectedly: {type(error).__name__}: {error}; "
-            "rerun with --verbose and report the traceback"
+        unexpected = ChassisError(
+            f"chassis failed unexpectedly: {type(error).__name__}: {error}",
+            "rerun with --verbose and report the traceback",
         )
+        _output().error(unexpected, as_json=as_json)
         if _state.verbose:
             traceback.print_exc()
         code = ExitCode.ERROR
     finally:
         signal.signal(signal.SIGTERM, previous)
     if code == ExitCode.INTERRUPTED:  # Typer turns Ctrl-C into exit code 130 itself
-        _interrupted(_state.done, _state.then, report=_state.cut_short)
+        _interrupted(_state.done, _state.then, report=_state.cut_short, as_json=as_json)
     sys.exit(int(code))

@@ -19,7 +19,7 @@ from rich.table import Table
 from chassis.adr import Record
 from chassis.answers import MISSING, Preset, Question, TemplateSpec
 from chassis.engine import CheckResult, NewResult, UpdateResult
-from chassis.errors import ChassisError
+from chassis.errors import ChassisError, ExitCode
 from chassis.sources import TemplateSource
 
 __all__ = ["Output"]
@@ -63,18 +63,32 @@ class Output:
 
     # --- errors ------------------------------------------------------------
 
-    def error(self, error: ChassisError) -> None:
+    def error(self, error: ChassisError, *, as_json: bool = False) -> None:
+        """The error on stderr; with ``as_json`` (the command had --json) also as JSON on
+        stdout, so a script reads the same problem, fix and exit code."""
         self.err.print(f"[bold red]error:[/] {escape(str(error))}")
         for detail in error.details:
             self.err.print(f"  - {escape(detail)}")
+        if as_json:
+            self.json_error(error.problem, error.fix, error.exit_code, error.details)
 
-    def usage_error(self, message: str, command: str) -> None:
+    def usage_error(
+        self, message: str, command: str, *, as_json: bool = False, code: int = ExitCode.USAGE
+    ) -> None:
         # Typer words a bad choice as "Value error, 'x' is not one of ...": keep the useful part.
-        message = message.replace("Value error, ", "")
-        self.err.print(
-            f"[bold red]error:[/] {escape(message.rstrip('.'))}; "
-            f"run `{escape(command)} --help` for usage"
-        )
+        message = message.replace("Value error, ", "").rstrip(".")
+        fix = f"run `{command} --help` for usage"
+        self.err.print(f"[bold red]error:[/] {escape(message)}; {escape(fix)}")
+        if as_json:
+            self.json_error(message, fix, code)
+
+    def json_error(
+        self, problem: str, fix: str, exit_code: int, details: tuple[str, ...] = ()
+    ) -> None:
+        error: dict[str, Any] = {"problem": problem, "fix": fix, "exit_code": int(exit_code)}
+        if details:
+            error["details"] = list(details)
+        self.json({"error": error})
 
     def note(self, message: str) -> None:
         self.err.print(message)
@@ -146,9 +160,10 @@ class Output:
             self.out.print(
                 f"  [{style}]{_STATUS_TEXT[change.status]:<30}[/] {escape(change.path)}{detail}"
             )
+        record = "Recorded" if result.applied else "Would record"
         for decision in result.decisions:
             self.out.print(
-                f"\nRecorded the change in {escape(decision.path)} ({escape(decision.title)}), "
+                f"\n{record} the change in {escape(decision.path)} ({escape(decision.title)}), "
                 f"superseding {escape(decision.supersedes)}."
             )
         for note in result.notes:
@@ -164,10 +179,24 @@ class Output:
                 + _resolve(result)
                 + " `git diff` shows every change."
             )
+        elif result.conflicts:
+            self.out.print(
+                f"\n[bold red]{len(result.conflicts)} file(s) would have conflicts[/] "
+                "to resolve after the update."
+            )
         elif result.applied:
             self.out.print("\nReview with `git diff`, then commit.")
 
     def checked(self, result: CheckResult) -> None:
+        if result.unresolved:
+            shown = ", ".join(result.unresolved[:8]) + (
+                f" and {len(result.unresolved) - 8} more" if len(result.unresolved) > 8 else ""
+            )
+            self.out.print(
+                f"[bold red]Unresolved conflicts[/] from an earlier update in {escape(shown)}: "
+                "resolve the markers (<<<<<<< / >>>>>>>), apply and delete any .rej files, "
+                "then commit."
+            )
         if result.up_to_date:
             self.out.print(f"Up to date: template {result.current} is the latest.")
         else:

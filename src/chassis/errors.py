@@ -38,13 +38,19 @@ __all__ = [
 
 
 class ExitCode(IntEnum):
-    """The documented exit codes (docs/exit-codes.md)."""
+    """The documented exit codes (docs/exit-codes.md).
+
+    ``CONFLICTS``: ``update`` left conflicts to resolve, or ``update --plan`` predicts
+    that it would. ``UNRESOLVED``: ``check`` found conflict markers or ``.rej`` files
+    that an earlier update left in the project.
+    """
 
     OK = 0
     ERROR = 1
     USAGE = 2
     UPDATE_AVAILABLE = 3
     CONFLICTS = 4
+    UNRESOLVED = 5
     INTERRUPTED = 130
 
 

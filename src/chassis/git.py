@@ -127,16 +127,24 @@ def init(path: Path) -> None:
     run("init", "--quiet", f"--initial-branch={branch}", cwd=path)
 
 
-def commit_all(path: Path, message: str, *, name: str, email: str) -> None:
-    """Commit everything in ``path``; ``name``/``email`` are used only if git has no identity."""
+def commit_all(path: Path, message: str, *, name: str, email: str) -> str | None:
+    """Commit everything in ``path``; ``name``/``email`` are used only if git has no identity.
+
+    Returns the author identity used in place of the missing git config ("Name <email>"),
+    or None when git had one, so the caller can say so."""
     identity: list[str] = []
-    if config_value("user.name", cwd=path) is None:
+    git_name = config_value("user.name", cwd=path)
+    git_email = config_value("user.email", cwd=path)
+    if git_name is None:
         identity += ["-c", f"user.name={name or 'chassis'}"]
-    if config_value("user.email", cwd=path) is None:
+    if git_email is None:
         identity += ["-c", f"user.email={email or 'chassis@invalid'}"]
     run("add", "--all", cwd=path)
     # The user's commit hooks are for their own changes, not for a generated first commit.
     run(*identity, "commit", "--quiet", "--no-verify", "-m", message, cwd=path)
+    if not identity:
+        return None
+    return f"{git_name or name or 'chassis'} <{git_email or email or 'chassis@invalid'}>"
 
 
 def clone(source: Path, dest: Path) -> None:

@@ -128,13 +128,19 @@ def _render(
             notes += lock_dependencies(project, project.relative_to(dest))
         locked = not notes
     if commit:
-        git.commit_all(
+        fallback = git.commit_all(
             dest,
             f"Generate {answers.get('project_name', dest.name)} from chassis template "
             f"{template.version}",
             name=str(answers.get("author_name", "")),
             email=str(answers.get("author_email", "")),
         )
+        if fallback is not None:
+            notes.append(
+                f"git has no identity (user.name, user.email), so the first commit is "
+                f"authored {fallback}; set yours with `git config --global user.name "
+                '"Your Name"` and `git config --global user.email you@example.com`'
+            )
     return NewResult(
         dest, template.version, template.source.url, dict(answers), commit, locked, tuple(notes)
     )

@@ -12,7 +12,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from chassis import answers as answers_
-from chassis import sources
+from chassis import git, sources
 from chassis._copier import first_line
 from chassis.errors import NotAProjectError, TemplateError
 
@@ -23,9 +23,11 @@ __all__ = [
     "OpenTemplate",
     "Project",
     "check",
+    "find_root",
     "open_template",
     "read_project",
     "source_for",
+    "unresolved",
 ]
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -69,6 +71,8 @@ class CheckResult:
     # What of the latest version runs code (tasks, migrations, Jinja extensions), when
     # the source is not trusted: the update needs --trust, or trust set once.
     needs_trust: tuple[str, ...] = ()
+    # Files an earlier update left unresolved: with conflict markers, or .rej files.
+    unresolved: tuple[str, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
@@ -92,13 +96,27 @@ def open_template(
     return OpenTemplate(source, chosen, spec)
 
 
+def find_root(path: Path) -> Path:
+    """The project that ``path`` is in: the nearest folder upwards holding the answers
+    file, not leaving the git repository (as ``chassis adr`` finds its folder); ``path``
+    itself when there is none, for :func:`read_project` to say why it is no project."""
+    for folder in (path, *path.parents):
+        if (folder / ANSWERS_FILE).is_file():
+            return folder
+        if (folder / ".git").exists():
+            break  # do not wander out of the repository into a parent project
+    return path
+
+
 def read_project(path: Path) -> Project:
-    """The project at ``path``, or a NotAProjectError saying why it is not one."""
+    """The project at ``path``, or in a folder above it (up to the git repository's root),
+    or a NotAProjectError saying why it is not one."""
     path = Path(os.path.abspath(path.expanduser()))  # noqa: PTH100 - keep symlinked names
     if not path.is_dir():
         raise NotAProjectError(
             f"{path} is not a directory", "run the command in, or pass, a generated project's root"
         )
+    path = find_root(path)
     answers_file = path / ANSWERS_FILE
     if not answers_file.is_file():
         raise NotAProjectError(
@@ -155,11 +173,41 @@ UNSAFE_SETTINGS = {
 
 
 def check(*, path: Path) -> CheckResult:
-    """The project's template version and the newest one its source has."""
+    """The project's template version and the newest one its source has, and the files
+    an earlier update left with conflicts."""
     project = read_project(path)
+    left = unresolved(project.path)
     source = source_for(project)
     needs: tuple[str, ...] = ()
     if Version(project.version) < Version(source.latest) and not source.trusted:
         with sources.checkout(source, source.latest) as folder:
             needs = answers_.unsafe_settings(folder, UNSAFE_SETTINGS)
-    return CheckResult(project.path, project.src_path, project.version, source.latest, needs)
+    return CheckResult(project.path, project.src_path, project.version, source.latest, needs, left)
+
+
+# The lines Copier (and git) start a conflict with, and end it with.
+_MARKERS = ("^<<<<<<< ", "^>>>>>>> ")
+
+
+def unresolved(path: Path) -> tuple[str, ...]:
+    """The files under the project at ``path`` that hold conflict markers, and the .rej
+    files, that an update left: tracked or untracked, never ignored, relative to ``path``.
+
+    Outside a git repository, the files git would not ignore there."""
+    inside = git.toplevel(path) is not None
+    where = [] if inside else ["--no-index", "--exclude-standard"]
+    patterns = [arg for marker in _MARKERS for arg in ("-e", marker)]
+    grep = git.run(
+        "grep", *where, *(["--untracked"] if inside else []), "-l", "-z", "-I", *patterns,
+        "--", ".", cwd=path, check=False,
+    )  # fmt: skip
+    found = {name for name in grep.split("\0") if name}
+    if inside:
+        listed = git.run(
+            "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.rej",
+            cwd=path,
+        )  # fmt: skip
+        found |= {name for name in listed.split("\0") if name and (path / name).is_file()}
+    else:
+        found |= {p.relative_to(path).as_posix() for p in path.rglob("*.rej") if p.is_file()}
+    return tuple(sorted(found))

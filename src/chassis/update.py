@@ -174,7 +174,9 @@ def _update(
             has_tasks=has_tasks,
         )
         if not plan:
-            _apply(work, project.path, list(result.changes), applied=lambda: on_applied(result))
+            # A kept-deleted file stays as it is: deleted.
+            written = [c for c in result.changes if c.status != "kept-deleted"]
+            _apply(work, project.path, written, applied=lambda: on_applied(result))
             if has_tasks and not skip_tasks:
                 answers = {**project.stored_answers, **chosen.changed}
                 relpath = project.path.relative_to(root)
@@ -202,10 +204,11 @@ def _merge(
     clone = tmp / "work"
     git.clone(root, clone)
     work = clone / relpath
-    if changed or plan:  # the template as the update leaves it, once for both uses
-        new = tmp / "new" / project.path.name
-        stored = project.stored_answers
-        _copier.run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
+    # The template as the update leaves it: for the ADRs of changed answers, and to find
+    # the files the team deleted that the template changes (plan and update alike).
+    new = tmp / "new" / project.path.name
+    stored = project.stored_answers
+    _copier.run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
     decided = None
     given = dict(changed)
     if changed:
@@ -232,14 +235,15 @@ def _merge(
             project, decided, after=new, clone=clone, work=work, reason=reason
         )
     changes = _changes(clone, relpath, conflict, original=project.path)
-    if plan or any(c.status == "deleted" for c in changes):
+    # The template as the project had it, rendered only when the report needs it: for a
+    # file the update deletes, or one the new template has that the project lacks.
+    missing = _missing(project.path, new, {c.path for c in changes})
+    if missing or any(c.status == "deleted" for c in changes):
         old = tmp / "old" / project.path.name
-        stored = project.stored_answers
         version = project.version
         _copier.run_copy(template, old, stored, trust=trust, version=version, skip_tasks=True)
         notes += _edited_and_deleted(project.path, relpath, old, changes)
-    if plan:
-        changes += _kept_deleted(project.path, old, new)
+        changes += _kept_deleted(old, new, missing)
     return UpdateResult(
         project.path,
         project.version,
@@ -542,20 +546,30 @@ def _new_markers(before: Path, after: Path) -> bool:
     return _count_markers(after.read_bytes()) > had
 
 
-def _kept_deleted(project: Path, old: Path, new: Path) -> list[FileChange]:
+def _missing(project: Path, new: Path, listed: set[str]) -> list[str]:
+    """Files of the template as the update leaves it (``new``) that the project lacks and
+    the update does not add: the candidates for "kept deleted"."""
+    found: list[str] = []
+    for file in sorted(p for p in new.rglob("*") if p.is_file()):
+        rel = file.relative_to(new)
+        name = rel.as_posix()
+        if rel.parts[0] == ".git" or name in listed or (project / rel).exists():
+            continue
+        found.append(name)
+    return found
+
+
+def _kept_deleted(old: Path, new: Path, missing: list[str]) -> list[FileChange]:
     """Files the template changes that the team deleted: the update leaves them deleted.
 
     ``old`` and ``new`` are the template rendered as the project had it and as the
-    update leaves it.
+    update leaves it; ``missing`` the files of ``new`` the project lacks.
     """
     kept: list[FileChange] = []
-    for file in sorted(p for p in new.rglob("*") if p.is_file()):
-        rel = file.relative_to(new)
-        before = old / rel
-        if rel.parts[0] == ".git" or (project / rel).exists() or not before.is_file():
-            continue
-        if before.read_bytes() != file.read_bytes():
-            kept.append(FileChange(rel.as_posix(), "kept-deleted"))
+    for name in missing:
+        before = old / name
+        if before.is_file() and before.read_bytes() != (new / name).read_bytes():
+            kept.append(FileChange(name, "kept-deleted"))
     return kept
 
 
