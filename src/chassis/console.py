@@ -458,7 +458,7 @@ class Output:
         if question.secret:
             # Hidden as typed, and the default is never shown: Enter on an empty prompt
             # keeps it.
-            keeps = " Enter keeps the default," if default not in (MISSING, "") else ""
+            keeps = " (Enter keeps the default)" if default not in (MISSING, "") else ""
             typed = questionary.password(
                 label,
                 validate=lambda text: True if not text or text == BACK_TEXT else validate(text),
