@@ -81,7 +81,7 @@ def test_a_secret_is_asked_hidden_never_shown_and_never_recorded(
     assert child.exitstatus == 0, shown
     assert "default-token-value" not in shown
     assert typed == "" or typed not in shown
-    assert re.search(r"token\s+\(hidden\)", shown), shown
+    assert re.search(r"Token\s+\(hidden\)", shown), shown  # the summary hides it
     project = Path("svc")
     assert (project / ".env").read_text() == f"TOKEN={expected}\n"  # the template got it
     assert "token" not in answers_of(project)  # as Copier: secrets are not recorded

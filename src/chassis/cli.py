@@ -244,11 +244,12 @@ def new(
     context = {"_folder_name": target.name}
 
     if interactive:
-        final = out.ask(spec, provided, layered_defaults, context)
-        out.summary(final, spec)
-        if not yes and not out.confirm(f"Create {target}?"):
+        confirm = None if yes else f"Create {target}?"
+        interviewed = out.interview(spec, provided, layered_defaults, context, confirm=confirm)
+        if interviewed is None:
             out.note("Cancelled: nothing was created.")
             raise typer.Exit(ExitCode.ERROR)
+        final = interviewed
     else:
         final = spec.resolve(provided, defaults=layered_defaults, context=context)
 

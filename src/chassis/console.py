@@ -7,6 +7,7 @@ not prompt (and ``--help``) never pay for it.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,10 +15,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from chassis.adr import Record
-from chassis.answers import MISSING, Preset, Question, TemplateSpec
+from chassis.answers import MISSING, Choice, Preset, Question, TemplateSpec
 from chassis.engine import CheckResult, NewResult, UpdateResult
 from chassis.errors import ChassisError, ExitCode
 from chassis.sources import TemplateSource
@@ -250,15 +253,55 @@ class Output:
     def choose_preset(self, presets: Mapping[str, Preset]) -> str | None:
         import questionary  # noqa: PLC0415 - lazy: only prompting pays for it
 
-        choices = [questionary.Choice("none: answer every question", value="")]
+        # The descriptions and reasons are printed, word-wrapped, above the menu: a menu
+        # line longer than the terminal is cut, never wrapped.
+        listing = Table.grid(padding=(0, 2))
+        listing.add_column(style="bold", no_wrap=True)
+        listing.add_column()
+        listing.add_row("none", "answer every question")
+        for p in presets.values():
+            text = escape(p.description)
+            if p.unavailable:
+                text += f" [dim](unavailable: {escape(p.unavailable)})[/]"
+            listing.add_row(escape(p.name), text)
+        self.err.print()
+        self.err.print(Padding(listing, (0, 0, 0, 2)))
+        choices = [questionary.Choice("none", value="")]
         choices += [
             questionary.Choice(
-                f"{p.name}: {p.description}", value=p.name, disabled=p.unavailable or None
+                p.name, value=p.name, disabled="unavailable" if p.unavailable else None
             )
             for p in presets.values()
         ]
-        picked: str = questionary.select("Start from a preset?", choices=choices).unsafe_ask()
+        picked: str = questionary.select(
+            "Start from a preset?", choices=choices, style=_style()
+        ).unsafe_ask()
         return picked or None
+
+    def interview(
+        self,
+        spec: TemplateSpec,
+        provided: Mapping[str, Any],
+        defaults: Mapping[str, Any],
+        context: Mapping[str, Any],
+        *,
+        confirm: str | None,
+    ) -> dict[str, Any] | None:
+        """Ask, summarise and confirm; the answers, or None when the user cancels.
+
+        "No" at the confirmation keeps every answer and asks which one to change; the
+        questions from that one on are asked again, the earlier answers proposed. Without
+        ``confirm`` (``--yes``) the summary is shown and nothing is asked."""
+        typed: dict[str, Any] = {}
+        start: str | None = None
+        while True:
+            final, walked = self._walk(spec, provided, defaults, context, typed, start=start)
+            self.summary(final, spec)
+            if confirm is None or self.confirm(confirm):
+                return final
+            start = self._which_to_change(spec, walked, typed, context)
+            if start is None:
+                return None
 
     def ask(
         self,
@@ -271,19 +314,92 @@ class Output:
 
         A question whose ``when`` is false, or whose ``ask`` is false, is not prompted;
         the values later questions see are cast as the template declares them."""
-        given: dict[str, Any] = dict(provided)
+        return self._walk(spec, provided, defaults, context, {}, start=None)[0]
+
+    def _walk(
+        self,
+        spec: TemplateSpec,
+        provided: Mapping[str, Any],
+        defaults: Mapping[str, Any],
+        context: Mapping[str, Any],
+        typed: dict[str, Any],
+        *,
+        start: str | None,
+    ) -> tuple[dict[str, Any], list[str]]:
+        """One pass over the questions: the validated answers, and the names prompted.
+
+        ``typed`` holds every answer typed so far (updated in place) and is proposed as
+        the default when a question is asked again; questions before ``start`` that have
+        a typed answer keep it without being asked. ``<`` (or "← back") returns to the
+        previous prompted question, its answer proposed."""
+        questions = spec.questions
+        first = next((i for i, q in enumerate(questions) if q.name == start), 0)
+        scopes: dict[int, dict[str, Any]] = {}
+        walked: list[int] = []  # the prompted questions of this pass, in order
         scope: dict[str, Any] = dict(context)
-        for question in spec.questions:
+        i = 0
+        while i < len(questions):
+            question = questions[i]
+            scopes[i] = dict(scope)
             asked = spec.asked(question, scope)
-            if asked and question.name not in given and spec.prompted(question, scope):
-                given[question.name] = self._ask_one(spec, question, defaults, scope)
+            prompt = asked and question.name not in provided and spec.prompted(question, scope)
+            if prompt:
+                if i >= first or question.name not in typed:
+                    value = self._ask_one(spec, question, {**defaults, **typed}, scope)
+                    if value is BACK:
+                        if walked:
+                            i = walked.pop()
+                            first = min(first, i)
+                            scope = scopes[i]
+                        else:
+                            self.err.print("[dim]This is the first question.[/]")
+                        continue
+                    typed[question.name] = value
+                walked.append(i)
+            given = {**{questions[k].name: typed[questions[k].name] for k in walked}, **provided}
             if not asked and question.name not in given:
                 raw = spec.pick(question, {}, {}, scope)
             else:
                 raw = spec.pick(question, given, defaults, scope)
             if raw is not MISSING:
                 scope[question.name], _ = spec.check(question, raw, scope, validate=False)
-        return spec.resolve(given, defaults=defaults, context=context)
+            i += 1
+        given = {**{questions[k].name: typed[questions[k].name] for k in walked}, **provided}
+        final = spec.resolve(given, defaults=defaults, context=context)
+        return final, [questions[k].name for k in walked]
+
+    def _which_to_change(
+        self,
+        spec: TemplateSpec,
+        walked: list[str],
+        typed: Mapping[str, Any],
+        context: Mapping[str, Any],
+    ) -> str | None:
+        """The question to ask again from, or None to cancel."""
+        import questionary  # noqa: PLC0415 - lazy: only prompting pays for it
+
+        scope = {**context, **typed}
+
+        shown = {
+            name: self._shown(spec, spec.question(name), typed[name], scope) for name in walked
+        }
+        choices = [
+            questionary.Choice(_fit(f"{readable(name)}: {shown[name]}"), value=name)
+            for name in walked
+        ]
+        choices.append(questionary.Choice("Cancel: create nothing", value=_CANCEL))
+        self.err.print()
+        self._wrapped(
+            Text(
+                "Every answer is kept. The questions from the one you pick on are asked "
+                "again, your answers proposed: Enter keeps one.",
+                style="dim",
+            )
+        )
+        picked: str = questionary.select(
+            "Which answer do you want to change?", choices=choices, style=_style()
+        ).unsafe_ask()
+        return None if picked == _CANCEL else picked
 
     def _ask_one(
         self,
@@ -295,16 +411,25 @@ class Output:
         import questionary  # noqa: PLC0415 - lazy: only prompting pays for it
 
         shown_help = str(spec.render(question.help, scope)).strip()
-        if shown_help:
-            self.err.print(f"\n[dim]{escape(shown_help)}[/]")
+        label = prompt_label(question.name, shown_help)
+        hint = f"({question.name})"
+        self.err.print()
         default = spec.pick(question, {}, defaults, scope)
+        offered = spec.choices(question, scope) if question.choices else []
+        if shown_help:
+            # Word-wrapped by rich to the terminal's width: never cut inside a word.
+            self._wrapped(Text(_paragraphs(shown_help, offered), style="dim"))
 
         def validate(text: Any) -> bool | str:
             _, problem = spec.check(question, text, scope)
             return problem or True
 
         if question.choices:
-            offered = spec.choices(question, scope)
+            reasons = [c for c in offered if c.disabled]
+            for c in reasons:
+                self._wrapped(
+                    Text.assemble(("not available: ", "dim"), c.label, (f": {c.disabled}", "dim"))
+                )
             if question.multiselect:
                 chosen, _ = spec.check(question, default, scope, validate=False)
                 picked = chosen if isinstance(chosen, list) else []
@@ -312,13 +437,19 @@ class Output:
                     questionary.Choice(
                         c.label,
                         value=c.value,
-                        disabled=c.disabled or None,
+                        disabled="not available" if c.disabled else None,
                         checked=question.cast(c.value) in picked,
                     )
                     for c in offered
                 ]
-                return questionary.checkbox(
-                    question.name, choices=boxes, validate=validate
+                return _with_back(
+                    questionary.checkbox(
+                        label,
+                        choices=boxes,
+                        validate=validate,
+                        style=_style(),
+                        instruction=f"{hint} (space toggles, < goes back)",
+                    )
                 ).unsafe_ask()
             enabled = [c.value for c in offered if not c.disabled]
             current, _ = spec.check(question, default, scope, validate=False)
@@ -327,43 +458,207 @@ class Output:
                 enabled[0] if enabled else None,
             )
             choices = [
-                questionary.Choice(c.label, value=c.value, disabled=c.disabled or None)
+                questionary.Choice(
+                    c.label, value=c.value, disabled="not available" if c.disabled else None
+                )
                 for c in offered
             ]
-            return questionary.select(question.name, choices=choices, default=selected).unsafe_ask()
+            choices.append(questionary.Choice(BACK_LABEL, value=BACK))
+            return _with_back(
+                questionary.select(
+                    label,
+                    choices=choices,
+                    default=selected,
+                    style=_style(),
+                    instruction=f"{hint} ",
+                )
+            ).unsafe_ask()
         if question.type == "bool":
             proposed, problem = spec.check(question, default, scope, validate=False)
-            return questionary.confirm(
-                question.name, default=bool(proposed) if not problem else False
+            yes = bool(proposed) if not problem else False
+            return _with_back(
+                questionary.confirm(
+                    label,
+                    default=yes,
+                    style=_style(),
+                    instruction=f"{hint} {'(Y/n)' if yes else '(y/N)'} ",
+                )
             ).unsafe_ask()
         if question.secret:
             # Hidden as typed, and the default is never shown: Enter on an empty prompt
             # keeps it.
-            hint = " (Enter keeps the default)" if default not in (MISSING, "") else ""
+            keeps = " (Enter keeps the default)" if default not in (MISSING, "") else ""
             typed = questionary.password(
-                question.name + hint,
-                validate=lambda text: True if not text else validate(text),
+                label,
+                validate=lambda text: True if not text or text == BACK_TEXT else validate(text),
+                style=_style(),
+                instruction=f"{hint}{keeps}",
             ).unsafe_ask()
+            if typed == BACK_TEXT:
+                return BACK
             return typed or default
         proposed, problem = spec.check(question, default, scope, validate=False)
         if default is MISSING:
             text = ""
         else:  # an invalid default is still proposed, as written, to be corrected
             text = str(default) if problem else question.prompt_default(proposed)
-        return questionary.text(
-            question.name, default=text, validate=validate, multiline=question.multiline
+        answer = questionary.text(
+            label,
+            default=text,
+            validate=lambda typed: True if typed == BACK_TEXT else validate(typed),
+            multiline=question.multiline,
+            style=_style(),
+            instruction=hint if not question.multiline else None,
         ).unsafe_ask()
+        return BACK if answer == BACK_TEXT else answer
+
+    def _wrapped(self, text: Text) -> None:
+        """Print ``text`` indented and wrapped at word boundaries to the terminal width."""
+        self.err.print(Padding(text, (0, 0, 0, 2)), soft_wrap=False)
+
+    def _shown(
+        self, spec: TemplateSpec, question: Question, value: Any, scope: Mapping[str, Any]
+    ) -> str:
+        """An answer as a person reads it: yes/no, a choice's label, secrets hidden."""
+        if question.secret:
+            return "(hidden)"
+        if question.type == "bool" or isinstance(value, bool):
+            return "yes" if value else "no"
+        if question.choices:
+            try:
+                offered = spec.choices(question, scope)
+            except Exception:  # noqa: BLE001 - a choice list that cannot render: show values
+                offered = []
+            labels = {repr(question._cast_one(c.value)): c.label for c in offered}
+            items = value if isinstance(value, list) else [value]
+            shown = [labels.get(repr(item), str(item)) for item in items]
+            return ", ".join(shown) if shown else "(none)"
+        if value in ("", None):
+            return "(empty)"
+        return str(value)
 
     def summary(self, answers: Mapping[str, Any], spec: TemplateSpec) -> None:
-        table = Table(title="The new project", box=None, show_header=False, pad_edge=False)
-        table.add_column(style="bold")
-        table.add_column()
-        secret = {q.name for q in spec.questions if q.secret}
+        table = Table(
+            title="The new project",
+            box=None,
+            show_header=False,
+            pad_edge=False,
+            title_justify="left",
+        )
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")
+        table.add_column(style="dim", no_wrap=True)
         for key, value in answers.items():
-            table.add_row(key, "(hidden)" if key in secret else escape(str(value)))
+            try:
+                question = spec.question(key)
+            except KeyError:
+                table.add_row(escape(key), escape(str(value)), "")
+                continue
+            table.add_row(
+                escape(readable(key)), escape(self._shown(spec, question, value, answers)), key
+            )
+        self.err.print()
         self.err.print(table)
 
     def confirm(self, message: str) -> bool:
         import questionary  # noqa: PLC0415 - lazy: only prompting pays for it
 
-        return bool(questionary.confirm(message, default=True).unsafe_ask())
+        return bool(questionary.confirm(message, default=True, style=_style()).unsafe_ask())
+
+
+class _Back:
+    """The answer of a prompt the user left with "back"."""
+
+    def __repr__(self) -> str:
+        return "BACK"
+
+
+BACK: Any = _Back()
+BACK_TEXT = "<"
+BACK_LABEL = "\u2190 back"
+_CANCEL = "\x00cancel"
+# The question's key after its label, dimmed: questionary's "instruction" part.
+_STYLE_RULES = [("instruction", "fg:ansibrightblack")]
+
+
+def _style() -> Any:
+    import questionary  # noqa: PLC0415 - lazy: only prompting pays for it
+
+    return questionary.Style(_STYLE_RULES)
+
+
+_ACRONYMS = {
+    "ci": "CI",
+    "cd": "CD",
+    "iac": "IaC",
+    "api": "API",
+    "url": "URL",
+    "id": "ID",
+    "aws": "AWS",
+    "cdk": "CDK",
+    "db": "DB",
+    "sql": "SQL",
+    "http": "HTTP",
+    "ui": "UI",
+}
+
+
+def readable(key: str) -> str:
+    """A question key as words: ``project_name`` -> "Project name", ``iac`` -> "IaC"."""
+    words = [w for w in key.replace("-", "_").split("_") if w]
+    if not words:
+        return key
+    shown = [_ACRONYMS.get(w.lower(), w.lower()) for w in words]
+    first = shown[0]
+    shown[0] = first if first in _ACRONYMS.values() else first[:1].upper() + first[1:]
+    return " ".join(shown)
+
+
+_PARENTHESES = re.compile(r"\s*\([^()]*\)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_LABEL_LENGTH = 50
+
+
+def prompt_label(key: str, help_text: str) -> str:
+    """What a prompt says: the lead clause of the help's first sentence, else the key
+    as words. Short enough to share an 80-column line with the key and the answer."""
+    first = help_text.strip().splitlines()[0] if help_text.strip() else ""
+    first = _SENTENCE_END.split(first, maxsplit=1)[0]
+    first = _PARENTHESES.sub("", first).strip().rstrip(".:;,").strip()
+    if len(first) > _LABEL_LENGTH:
+        first = re.split(r"[;:,]", first, maxsplit=1)[0].strip()
+    if not first or len(first) > _LABEL_LENGTH:
+        return readable(key)
+    return first
+
+
+def _fit(line: str, width: int = 72) -> str:
+    """A menu line that fits 80 columns after the menu's pointer: a long answer (the
+    summary above shows it whole) ends in an ellipsis rather than being cut by the
+    terminal."""
+    return line if len(line) <= width else line[: width - 1] + "\u2026"
+
+
+def _paragraphs(help_text: str, choices: list[Choice]) -> str:
+    """``help_text`` with each choice it explains ("monolith: ...") on a line of its own:
+    a folded YAML help reads as one paragraph otherwise."""
+    values = sorted({re.escape(str(c.value)) for c in choices}, key=len, reverse=True)
+    if not values:
+        return help_text
+    starts = re.compile(rf"(?<=[.;]) +(?=(?:{'|'.join(values)}): )")
+    return starts.sub("\n", help_text)
+
+
+def _with_back(prompt: Any) -> Any:
+    """``prompt`` with the key ``<`` answering BACK (for prompts that take no text)."""
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings  # noqa: PLC0415
+
+    bindings = KeyBindings()
+
+    @bindings.add("<", eager=True)
+    def _back(event: Any) -> None:
+        event.app.exit(result=BACK)
+
+    app = prompt.application
+    app.key_bindings = merge_key_bindings([app.key_bindings, bindings])
+    return prompt
