@@ -43,6 +43,17 @@ class Year(Extension):
     def __init__(self, environment):
         super().__init__(environment)
         environment.globals["copyright_year"] = "1999"
+
+
+# Reads a file of the template through the environment's loader, as
+# copier-template-extensions loads a template's own extensions.py.
+class FromTemplateFolder(Extension):
+    def __init__(self, environment):
+        super().__init__(environment)
+        from pathlib import Path
+
+        root = Path(environment.loader.searchpath[0])
+        environment.globals["house_name"] = (root / "house.txt").read_text().strip()
 """
 
 
@@ -209,6 +220,17 @@ FEATURES = {
         'year: {type: str, default: "{{ copyright_year }}"}',
         "Copyright {{ year }}",
         trust=True,
+    ),
+    "extension-reads-the-template-folder": Feature(
+        f"_jinja_extensions: [{EXTENSION_MODULE}.FromTemplateFolder]\n"
+        'house: {type: str, default: "{{ house_name }}"}',
+        "{{ house }}",
+        trust=True,
+        files={"house.txt": "Acme\n"},
+    ),
+    # Copier casts a yes/no default that is no yes/no word as Python's bool() does.
+    "bool-default-not-a-yes-no-word": Feature(
+        "custom: {type: bool, default: customized}", "{{ custom }}"
     ),
 }
 

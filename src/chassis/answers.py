@@ -28,7 +28,7 @@ from typing import Any
 
 import platformdirs
 import yaml
-from jinja2 import StrictUndefined, Template, Undefined, UndefinedError
+from jinja2 import FileSystemLoader, StrictUndefined, Template, Undefined, UndefinedError
 from jinja2 import TemplateError as JinjaError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -142,17 +142,26 @@ class Question:
     multiselect: bool = False
     multiline: bool = False
 
-    def cast(self, raw: Any) -> Any:
-        """Convert a raw answer (from YAML, a flag or a prompt) to the question's type."""
-        if self.multiselect and isinstance(raw, list):
-            return [self._cast_one(item) for item in raw]
-        return self._cast_one(raw)
+    def cast(self, raw: Any, *, lenient: bool = False) -> Any:
+        """Convert a raw answer (from YAML, a flag or a prompt) to the question's type.
 
-    def _cast_one(self, raw: Any) -> Any:  # noqa: PLR0911 - one return per type reads best
+        ``lenient`` is for the template's own defaults: a yes/no default that is no
+        yes/no word is read as Copier reads it (``bool()``: any other text is yes),
+        where a user's answer would be refused."""
+        if self.multiselect and isinstance(raw, list):
+            return [self._cast_one(item, lenient=lenient) for item in raw]
+        return self._cast_one(raw, lenient=lenient)
+
+    def _cast_one(self, raw: Any, *, lenient: bool = False) -> Any:  # noqa: PLR0911
         if raw is None and self.type not in {"json", "yaml"}:
             raise ValueError(_NEEDS_ANSWER)
         if self.type == "bool":
-            return _to_bool_strictly(raw)
+            try:
+                return _to_bool_strictly(raw)
+            except ValueError:
+                if lenient:
+                    return bool(raw)
+                raise
         if self.type == "int":
             return int(raw)
         if self.type == "float":
@@ -227,6 +236,10 @@ class TemplateSpec:
     envops: Mapping[str, Any] = field(default_factory=dict)
     trusted: bool = False
     source: str = "template"
+    # The template's root, for the environment's loader: Copier's is a FileSystemLoader
+    # there, and extensions such as copier-template-extensions find the template's own
+    # files through it. Built while the checkout exists (load_spec).
+    folder: str = ""
 
     @cached_property
     def _env(self) -> SandboxedEnvironment:
@@ -246,7 +259,8 @@ class TemplateSpec:
             envops["undefined"] = StrictUndefined if "Strict" in undefined else Undefined
         extensions = ["jinja2_ansible_filters.AnsibleCoreFiltersExtension", *self.extensions]
         try:
-            return SandboxedEnvironment(extensions=extensions, **envops)
+            loader = FileSystemLoader([self.folder]) if self.folder else None
+            return SandboxedEnvironment(loader=loader, extensions=extensions, **envops)
         except ModuleNotFoundError as error:
             raise MissingExtensionError(self.source, error.name or str(error)) from error
         except (ImportError, AttributeError, TypeError) as error:
@@ -299,7 +313,7 @@ class TemplateSpec:
         return to_bool(self.render(question.ask, context))
 
     def default(self, question: Question, context: Mapping[str, Any]) -> Any:
-        return question.cast(self.render(question.default, context))
+        return question.cast(self.render(question.default, context), lenient=True)
 
     def choices(self, question: Question, context: Mapping[str, Any]) -> list[Choice]:
         """The question's choices with the reason each disabled one cannot be chosen."""
@@ -324,20 +338,27 @@ class TemplateSpec:
         return result
 
     def check(
-        self, question: Question, raw: Any, context: Mapping[str, Any], *, validate: bool = True
+        self,
+        question: Question,
+        raw: Any,
+        context: Mapping[str, Any],
+        *,
+        validate: bool = True,
+        lenient: bool = False,
     ) -> tuple[Any, str]:
         """Cast and validate one answer: (value, problem), the problem empty when valid.
 
         ``validate`` False skips the question's own validator (Copier does not validate
-        a secret's default), never the choices."""
+        a secret's default), never the choices; ``lenient`` casts ``raw`` as the
+        template's own default (:meth:`Question.cast`)."""
         try:
             if question.multiselect:
                 items = _shallow_list(raw) if isinstance(raw, str) else raw
                 if not isinstance(items, list):
                     return raw, f"{raw!r} is not a list of choices"
-                value: Any = [question.cast(item) for item in items]
+                value: Any = [question.cast(item, lenient=lenient) for item in items]
             else:
-                value = question.cast(raw)
+                value = question.cast(raw, lenient=lenient)
         except (TypeError, ValueError) as error:
             return raw, str(error)
         try:
@@ -397,17 +418,23 @@ class TemplateSpec:
                     Problem(question.name, f"the template cannot evaluate it ({error})")
                 )
                 continue
+            own_default = question.name not in provided and question.name not in (defaults or {})
             if not asked and question.name not in provided:
                 if raw is not MISSING:
-                    value, problem = self.check(question, raw, scope, validate=False)
+                    value, problem = self.check(
+                        question, raw, scope, validate=False, lenient=own_default
+                    )
                     scope[question.name] = value
                 continue
             if raw is MISSING:
                 problems.append(Problem(question.name, _NEEDS_ANSWER))
                 continue
-            own_default = question.name not in provided and question.name not in (defaults or {})
             value, problem = self.check(
-                question, raw, scope, validate=not (question.secret and own_default)
+                question,
+                raw,
+                scope,
+                validate=not (question.secret and own_default),
+                lenient=own_default,
             )
             if problem:
                 problems.append(Problem(question.name, problem))
@@ -538,7 +565,10 @@ def load_spec(template_dir: Path, *, trusted: bool = False, source: str = "") ->
         envops=dict(config.get("_envops") or {}),
         trusted=trusted,
         source=source,
+        folder=str(template_dir.resolve()),
     )
+    if trusted:
+        spec_.load_extensions()  # while the template's files are there to load from
     spec_.presets = _load_presets(template_dir / "presets", spec_)
     return spec_
 
