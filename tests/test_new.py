@@ -53,8 +53,8 @@ def test_defaults_create_a_git_repo_with_one_commit_and_a_versioned_answers_file
     )
     assert result.stdout.splitlines()[-3:] == [
         "  cd my-service",
-        "  uv run my-service serve --migrate",
         "  uv run pytest",
+        "  uv run my-service serve --migrate",
     ]
     assert cli("check", project).exit_code == 0
 

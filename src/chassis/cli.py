@@ -7,6 +7,7 @@ imported inside the commands, so ``chassis --help`` stays fast.
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 import traceback
@@ -263,8 +264,10 @@ def new(
         skip_tasks=skip_tasks,
         on_created=_record_new,
     )
-    steps = spec.render(spec.next_steps, {**context, **final})
-    out.created(result, f"cd {dest}\n{steps}")
+    from chassis.lock import uv_command  # noqa: PLC0415 - lazy: keeps --help fast
+
+    steps = spec.render(spec.next_steps, {**context, **final, "_uv": uv_command()})
+    out.created(result, f"cd {shlex.quote(str(dest))}\n{steps}")
 
 
 @app.command()

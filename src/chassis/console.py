@@ -129,7 +129,8 @@ class Output:
         if next_steps.strip():
             self.out.print("\n[bold]Next:[/]")
             for line in next_steps.strip().splitlines():
-                self.out.print(f"  {escape(line)}")
+                if line.strip():
+                    self.out.print(f"  {escape(line)}", soft_wrap=True)
 
     def updated(self, result: UpdateResult, *, reason_given: bool = False) -> None:
         if result.stale_answers:  # only a plan returns them: an update raises

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
-__all__ = ["lock_dependencies", "uv_projects"]
+__all__ = ["lock_dependencies", "uv_command", "uv_projects"]
+
+
+def uv_command() -> str:
+    """uv as a printed command should name it: ``uv`` when PATH has one, else the uv installed
+    beside chassis, by its path (``pip install`` into ~/.chassis puts it in ~/.chassis/bin,
+    which a new terminal does not have on PATH)."""
+    if shutil.which("uv"):
+        return "uv"
+    from uv import find_uv_bin  # noqa: PLC0415 - lazy: only `new` needs it
+
+    return shlex.quote(find_uv_bin())
 
 
 def uv_projects(root: Path) -> list[Path]:
