@@ -325,3 +325,25 @@ def test_parity_of_refusals(cli: Cli, tmp_path: Path, feature: Feature) -> None:
     assert result.exit_code == 2, result.stderr
     assert result.stderr.startswith("error: invalid answer ")
     assert not (tmp_path / "chassis" / "out").exists()
+
+
+def test_a_message_after_copy_that_uses_copier_conf_is_shown(cli: Cli, tmp_path: Path) -> None:
+    """Copier renders `_message_after_copy` with `_copier_conf`; chassis, which prints
+    it after the project is made, used to fail "unexpectedly" there, project and all."""
+    copier_yml = (
+        'name: {type: str, default: svc}\n_message_after_copy: "cd {{ _copier_conf.dst_path }}"\n'
+    )
+    template = tagged_template(tmp_path / "template", copier_yml, ANSWERS)
+    dest = tmp_path / "chassis" / "out"
+
+    result = chassis_new(cli, template, dest, {}, trust=False)
+
+    assert result.exit_code == 0, result.stderr
+    assert f"cd {dest}" in result.stdout.replace("\n  ", " ")
+    done = subprocess.run(
+        [str(COPIER), "copy", "--defaults", str(template), str(tmp_path / "copier" / "out")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"cd {tmp_path / 'copier' / 'out'}" in done.stderr + done.stdout

@@ -7,6 +7,7 @@ imported inside the commands, so ``chassis --help`` stays fast.
 
 from __future__ import annotations
 
+import os
 import shlex
 import signal
 import sys
@@ -25,6 +26,7 @@ from chassis import __version__
 from chassis.errors import ChassisError, ExitCode
 
 if TYPE_CHECKING:
+    from chassis.answers import TemplateSpec
     from chassis.console import Output
     from chassis.new import NewResult
     from chassis.update import UpdateResult
@@ -75,7 +77,7 @@ def _root(
         ),
     ] = False,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show tracebacks for unexpected errors.")
+        bool, typer.Option("--verbose", "-v", help="Show the traceback behind any error, expected or not.")
     ] = False,
 ) -> None:
     _state.verbose = verbose
@@ -266,8 +268,30 @@ def new(
     )
     from chassis.lock import uv_command  # noqa: PLC0415 - lazy: keeps --help fast
 
-    steps = spec.render(spec.next_steps, {**context, **final, "_uv": uv_command()})
+    steps = _message_after_copy(spec, {**context, **final, "_uv": uv_command()}, result)
     out.created(result, f"cd {shlex.quote(str(dest))}\n{steps}")
+
+
+def _message_after_copy(spec: TemplateSpec, answers: dict[str, Any], result: NewResult) -> str:
+    """The template's ``_message_after_copy``, with what Copier gives it besides the
+    answers (``_copier_conf``, ``_copier_python``). The project exists by now: a
+    message that cannot be rendered is left out, with a note, never a failure."""
+    from chassis.projects import ANSWERS_FILE  # noqa: PLC0415 - lazy: keeps --help fast
+
+    conf = {
+        "dst_path": str(result.path),
+        "src_path": result.source,
+        "vcs_ref": result.version,
+        "answers_file": ANSWERS_FILE,
+        "sep": os.sep,
+        "os": "linux" if sys.platform.startswith("linux") else sys.platform,
+    }
+    extra = {"_copier_conf": conf, "_copier_python": sys.executable}
+    try:
+        return str(spec.render(spec.next_steps, {**answers, **extra}))
+    except Exception as error:  # noqa: BLE001 - any template error: the project stands
+        _output().note(f"the template's message after copy could not be shown: {error}")
+        return ""
 
 
 @app.command()
