@@ -160,6 +160,7 @@ def run_update(
     conflict: Conflict,
     trust: bool,
     skip_tasks: bool = False,
+    answers_file: str | None = None,
 ) -> None:
     from copier import Settings, run_update  # noqa: PLC0415 - lazy: keeps --help fast
 
@@ -180,6 +181,7 @@ def run_update(
             conflict=conflict,
             unsafe=trust or template.source.trusted,
             skip_tasks=skip_tasks,
+            answers_file=answers_file,
         )
 
 

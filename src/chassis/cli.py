@@ -77,7 +77,10 @@ def _root(
         ),
     ] = False,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Show the traceback behind any error, expected or not.")
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Show the traceback behind any error, expected or not."
+        ),
     ] = False,
 ) -> None:
     _state.verbose = verbose

@@ -48,6 +48,8 @@ class Project:
 
     path: Path
     answers: Mapping[str, Any]
+    # The answers file's name: Copier's default, or the template's own `_answers_file`.
+    answers_file: str = ".copier-answers.yml"
 
     @property
     def src_path(self) -> str:
@@ -101,7 +103,7 @@ def find_root(path: Path) -> Path:
     file, not leaving the git repository (as ``chassis adr`` finds its folder); ``path``
     itself when there is none, for :func:`read_project` to say why it is no project."""
     for folder in (path, *path.parents):
-        if (folder / ANSWERS_FILE).is_file():
+        if answers_files(folder):
             return folder
         if (folder / ".git").exists():
             break  # do not wander out of the repository into a parent project
@@ -117,12 +119,20 @@ def read_project(path: Path) -> Project:
             f"{path} is not a directory", "run the command in, or pass, a generated project's root"
         )
     path = find_root(path)
-    answers_file = path / ANSWERS_FILE
-    if not answers_file.is_file():
+    found = answers_files(path)
+    if not found:
         raise NotAProjectError(
             f"{path} has no {ANSWERS_FILE}, so chassis did not generate it",
             "run the command in a generated project's root, or create one with `chassis new`",
         )
+    if len(found) > 1:
+        raise NotAProjectError(
+            f"{path} has several Copier answers files ({', '.join(f.name for f in found)}), "
+            "one per template applied to it",
+            "update each template with `copier update -a FILE`: chassis keeps a project "
+            "built from one template",
+        )
+    (answers_file,) = found
     try:
         recorded = answers_.read_project_answers(answers_file)
     except Exception as error:
@@ -144,7 +154,19 @@ def read_project(path: Path) -> Project:
             "version",
             f"restore it from git history (git log -p -- {ANSWERS_FILE})",
         ) from None
-    return Project(path, recorded)
+    return Project(path, recorded, answers_file.name)
+
+
+def answers_files(folder: Path) -> list[Path]:
+    """The Copier answers files in ``folder``: ``.copier-answers.yml``, else those a
+    template named with its own ``_answers_file`` (Copier's convention is
+    ``.copier-answers.NAME.yml``)."""
+    default = folder / ANSWERS_FILE
+    if default.is_file():
+        return [default]
+    return sorted(
+        p for p in folder.glob(".copier-answers*") if p.is_file() and p.suffix in {".yml", ".yaml"}
+    )
 
 
 def source_for(project: Project) -> sources.TemplateSource:

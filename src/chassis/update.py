@@ -224,7 +224,15 @@ def _merge(
             given[NUMBERS] = inferred
     # The template's tasks act on the project itself, once the update is in it (below);
     # a plan previews files and runs none.
-    _copier.run_update(template, work, given, conflict=conflict, trust=trust, skip_tasks=True)
+    _copier.run_update(
+        template,
+        work,
+        given,
+        conflict=conflict,
+        trust=trust,
+        skip_tasks=True,
+        answers_file=project.answers_file,
+    )
     notes = _relock(work, original=project.path)
     if plan and has_tasks:
         needs = "" if trust or template.source.trusted else ", with --trust"
