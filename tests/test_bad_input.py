@@ -250,7 +250,7 @@ CASES = [
         2,
         "error: invalid answer colour: no such question (known: project_name, project_slug, "
         "package_name, description, author_name, author_email, python_version, architecture, "
-        f"database, auth, ci, iac, sentry); {FIX_ANSWER}",
+        f"database, auth, ci, iac, sentry, adr_numbers); {FIX_ANSWER}",
     ),
     Case(
         "set-unknown-choice",
@@ -629,7 +629,7 @@ CASES = [
         2,
         "error: invalid answer colour: no such question (known: project_name, project_slug, "
         "package_name, description, author_name, author_email, python_version, architecture, "
-        f"database, auth, ci, iac, sentry); {FIX_ANSWER}",
+        f"database, auth, ci, iac, sentry, adr_numbers); {FIX_ANSWER}",
         _file("a.yml", "colour: blue\n"),
     ),
     Case(
@@ -680,7 +680,7 @@ CASES = [
         2,
         "error: invalid answer colour: no such question (known: project_name, project_slug, "
         "package_name, description, author_name, author_email, python_version, architecture, "
-        f"database, auth, ci, iac, sentry); {FIX_ANSWER}",
+        f"database, auth, ci, iac, sentry, adr_numbers); {FIX_ANSWER}",
         _generated(),
     ),
     Case(

@@ -47,6 +47,15 @@ def test_defaults_create_a_git_repo_with_one_commit_and_a_versioned_answers_file
         "ci": "github",
         "iac": "cdk",
         "sentry": False,
+        # Never asked: the number of each decision's record in force (docs/adr.md).
+        "adr_numbers": {
+            "architecture": 2,
+            "database": 3,
+            "auth": 4,
+            "ci": 5,
+            "iac": 6,
+            "sentry": 7,
+        },
     }
     assert result.stdout.splitlines()[0] == (
         f"Created {project.resolve()} from template {__version__} ({BUNDLED_SRC})"

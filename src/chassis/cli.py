@@ -277,8 +277,9 @@ def new(
 
 def _message_after_copy(spec: TemplateSpec, answers: dict[str, Any], result: NewResult) -> str:
     """The template's ``_message_after_copy``, with what Copier gives it besides the
-    answers (``_copier_conf``, ``_copier_python``). The project exists by now: a
-    message that cannot be rendered is left out, with a note, never a failure."""
+    answers (``_copier_conf``; :meth:`TemplateSpec.render` adds ``_copier_python``).
+    The project exists by now: a message that cannot be rendered is left out, with a
+    note, never a failure."""
     from chassis.projects import ANSWERS_FILE  # noqa: PLC0415 - lazy: keeps --help fast
 
     conf = {
@@ -289,9 +290,8 @@ def _message_after_copy(spec: TemplateSpec, answers: dict[str, Any], result: New
         "sep": os.sep,
         "os": "linux" if sys.platform.startswith("linux") else sys.platform,
     }
-    extra = {"_copier_conf": conf, "_copier_python": sys.executable}
-    try:
-        return str(spec.render(spec.next_steps, {**answers, **extra}))
+    try:  # spec.render gives _copier_python itself
+        return str(spec.render(spec.next_steps, {**answers, "_copier_conf": conf}))
     except Exception as error:  # noqa: BLE001 - any template error: the project stands
         _output().note(f"the template's message after copy could not be shown: {error}")
         return ""
