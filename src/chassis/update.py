@@ -176,11 +176,13 @@ def _update(
         if not plan:
             # A kept-deleted file stays as it is: deleted.
             written = [c for c in result.changes if c.status != "kept-deleted"]
-            _apply(work, project.path, written, applied=lambda: on_applied(result))
+            backups = _apply(work, project.path, written, applied=lambda: on_applied(result))
             if has_tasks and not skip_tasks:
                 answers = {**project.stored_answers, **chosen.changed}
                 relpath = project.path.relative_to(root)
-                result = _run_tasks(template, result, answers, relpath=relpath, trust=trust)
+                result = _run_tasks(
+                    template, result, answers, relpath=relpath, trust=trust, backups=backups
+                )
     return result
 
 
@@ -243,6 +245,7 @@ def _merge(
             project, decided, after=new, clone=clone, work=work, reason=reason
         )
     changes = _changes(clone, relpath, conflict, original=project.path)
+    changes += _ignored_renders(work, new, project.path)
     # The template as the project had it, rendered only when the report needs it: for a
     # file the update deletes, or one the new template has that the project lacks.
     missing = _missing(project.path, new, {c.path for c in changes})
@@ -271,10 +274,12 @@ def _run_tasks(
     *,
     relpath: Path,
     trust: bool,
+    backups: Mapping[str, bytes],
 ) -> UpdateResult:
     """Run the template's tasks in the project, where ``copier update`` runs them, now
     that the update is in place; the result notes any file they changed beyond it.
-    ``relpath`` is the project's folder in its repository.
+    ``relpath`` is the project's folder in its repository; ``backups``, the ignored
+    files the update overwrote, as they were.
 
     Copier runs tasks before merging the team's edits back; here they run after, on
     the merged files, because the merge happens in a clone that a failure can drop.
@@ -294,6 +299,7 @@ def _run_tasks(
         # git sees changed in the project now came from the update and its tasks.
         git.run("clean", "--force", "-d", "--quiet", "--", ".", cwd=result.path)
         git.run("checkout", "HEAD", "--", ".", cwd=result.path)
+        _restore(result.path, [c for c in result.changes if c.detail == IGNORED], backups)
         raise TemplateError(
             f"{error.problem}; the update was undone (what the task wrote to files git "
             "ignores stays)",
@@ -518,6 +524,33 @@ def _changes(clone: Path, relpath: Path, conflict: Conflict, *, original: Path) 
     return changes
 
 
+IGNORED = "ignored by git"
+
+
+def _ignored_renders(work: Path, new: Path, project: Path) -> list[FileChange]:
+    """Files the template renders that git ignores, as ``copier update`` leaves them.
+
+    They have no history to merge: Copier writes the new render into the project. The
+    clone starts without ignored files, so one there that the new template renders was
+    just written by Copier; it is a change where the project lacks it or has it
+    otherwise. (``work`` is the project in the clone, ``new`` the fresh render.)"""
+    listed = git.run(
+        "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--", ".", cwd=work
+    )
+    changes = []
+    for name in sorted(n for n in listed.split("\0") if n):
+        rendered, ours = work / name, project / name
+        if not (new / name).is_file() or rendered.is_symlink() or not rendered.is_file():
+            continue
+        if ours.is_symlink() or ours.is_dir():
+            continue  # not a file Copier would overwrite in place; left as it is
+        if not ours.exists():
+            changes.append(FileChange(name, "added", IGNORED))
+        elif ours.read_bytes() != rendered.read_bytes():
+            changes.append(FileChange(name, "updated", IGNORED))
+    return changes
+
+
 def _kind_change(before: Path, after: Path) -> str:
     """How ``after`` differs from ``before`` in kind or mode, beyond its content: Copier
     turns a file into a symlink (``_preserve_symlinks``) and back, and copies modes."""
@@ -608,8 +641,9 @@ def _edited_and_deleted(
 
 def _apply(
     work: Path, project: Path, changes: list[FileChange], *, applied: Callable[[], None]
-) -> None:
-    """Copy the updated files into the project, all of them or none.
+) -> dict[str, bytes]:
+    """Copy the updated files into the project, all of them or none; return what the
+    ignored files it overwrote held, which git cannot restore.
 
     Ctrl-C and SIGTERM are held off from here on; :func:`update` lets them through as it
     returns. One that arrived during the copy undoes it. Once the copy is complete,
@@ -618,14 +652,20 @@ def _apply(
     """
     signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
     touched: list[FileChange] = []
+    backups = {
+        c.path: (project / c.path).read_bytes()
+        for c in changes
+        if c.detail == IGNORED and c.status == "updated"
+    }
     try:
         _copy(work, project, changes, touched)
         if signal.sigpending() & HELD:
             raise KeyboardInterrupt  # the signal itself follows, once let through
     except BaseException:
-        _restore(project, touched)
+        _restore(project, touched, backups)
         raise
     applied()
+    return backups
 
 
 def _copy(work: Path, project: Path, changes: list[FileChange], touched: list[FileChange]) -> None:
@@ -646,9 +686,9 @@ def _copy(work: Path, project: Path, changes: list[FileChange], touched: list[Fi
         shutil.copy2(source, target, follow_symlinks=False)
 
 
-def _restore(project: Path, touched: list[FileChange]) -> None:
-    """Put back every touched file as HEAD has it (content, symlink, mode); remove the
-    ones HEAD lacks."""
+def _restore(project: Path, touched: list[FileChange], backups: Mapping[str, bytes]) -> None:
+    """Put back every touched file as HEAD has it (content, symlink, mode), and each
+    ignored one as ``backups`` has it; remove the others HEAD lacks."""
     paths = [c.path for c in touched]
     tracked = git.run("ls-files", "-z", "--", *paths, cwd=project).split("\0") if paths else []
     tracked = [name for name in tracked if name]
@@ -661,6 +701,8 @@ def _restore(project: Path, touched: list[FileChange]) -> None:
                 _remove_empty_parents(project, target)
     if tracked:
         git.run("checkout", "HEAD", "--", *tracked, cwd=project)
+    for name, data in backups.items():
+        (project / name).write_bytes(data)
 
 
 def _remove_empty_parents(project: Path, target: Path) -> None:
