@@ -127,14 +127,17 @@ def test_the_readme_serve_command_answers_health_with_json_logs(tmp_path: Path) 
 @pytest.mark.slow
 @pytest.mark.usefixtures("uv_environment")
 @pytest.mark.parametrize(
-    ("mutation", "path", "old", "new", "caught_by"),
+    ("mutation", "path", "old", "new", "caught_by", "named"),
     [
         (
             "notes made public",
             "src/svc/auth.py",
             'PUBLIC_PATHS = frozenset({"/health", "/ready"})',
             'PUBLIC_PATHS = frozenset({"/health", "/ready", "/notes"})',
-            "test_no_public_path_has_a_route_that_needs_a_permission",
+            # and reading notes, which any caller with a token may do, now answers 401
+            "test_no_public_path_has_a_route_that_needs_a_permission"
+            " test_public_routes_need_no_token",
+            "/notes is public, but Require('notes:write') guards it",
         ),
         (
             "a route outside FastAPI's dependencies",
@@ -145,12 +148,35 @@ def test_the_readme_serve_command_answers_health_with_json_logs(tmp_path: Path) 
             "    app.router.routes.append(Route('/leak', lambda r: PlainTextResponse('x')))\n"
             "    app.add_middleware(RequestContextMiddleware)",
             "test_no_route_escapes_the_authentication_dependency",
+            "/leak bypasses authentication",
+        ),
+        (
+            "a mutating route that declares no access policy",
+            "src/svc/modules/notes/api.py",
+            "@router.delete(",
+            '@router.post("/{note_id}/archive")\n'
+            "def archive_note(note_id: NoteId, service: Service) -> Note:\n"
+            "    return service.get(note_id)\n\n\n"
+            "@router.delete(",
+            "test_every_route_declares_its_access_policy",
+            "POST /notes/{note_id}/archive: no access policy.",
+        ),
+        (
+            "a mutating route open to any caller",
+            "src/svc/modules/notes/api.py",
+            "@router.delete(",
+            '@router.post("/{note_id}/archive", dependencies=READ)\n'
+            "def archive_note(note_id: NoteId, service: Service) -> Note:\n"
+            "    return service.get(note_id)\n\n\n"
+            "@router.delete(",
+            "test_no_route_lets_any_caller_change_data",
+            "POST /notes/{note_id}/archive: changes data, but any caller may use it.",
         ),
     ],
-    ids=["public-notes", "raw-route"],
+    ids=["public-notes", "raw-route", "undeclared-route", "any-caller-writes"],
 )
 def test_the_generated_protection_test_catches_an_unprotected_route(
-    tmp_path: Path, *, mutation: str, path: str, old: str, new: str, caught_by: str
+    tmp_path: Path, *, mutation: str, path: str, old: str, new: str, caught_by: str, named: str
 ) -> None:
     project, _ = render_bundled(tmp_path, {"auth": "keycloak"})
     target = project / path
@@ -178,7 +204,9 @@ def test_the_generated_protection_test_catches_an_unprotected_route(
 
     assert done.returncode == 1, f"{mutation} went unnoticed:\n{done.stdout}"
     failed = [line for line in done.stdout.splitlines() if line.startswith("FAILED ")]
-    assert [line.split("::")[1].split(" ")[0] for line in failed] == [caught_by], done.stdout
+    names = sorted({line.split("::")[1].split(" ")[0].split("[")[0] for line in failed})
+    assert names == sorted(caught_by.split()), done.stdout
+    assert named in done.stdout
 
 
 def test_every_covering_variant_is_ruff_clean_as_rendered(tmp_path: Path) -> None:

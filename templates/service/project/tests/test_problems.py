@@ -16,6 +16,13 @@ def test_a_wrong_method_is_a_405_problem_with_allow(client: TestClient) -> None:
     }
 
 
+def test_a_405_allows_every_method_the_path_serves(client: TestClient) -> None:
+    response = client.put("/notes/1")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+
+
 def test_an_unknown_path_is_a_404_problem(client: TestClient) -> None:
     response = client.get("/nowhere")
 
