@@ -33,7 +33,8 @@ TOOLS = Path(sys.executable).parent
 CHECKOV = "checkov==3.3.30"
 # Every CDK variant type-checks aws_cdk's large stubs: share one mypy cache between them.
 INFRA_MYPY_CACHE = UV_CACHE.parent / f"chassis-infra-mypy-{WORKER}"
-# Context the CDK apps need for a synth: identity-provider settings (each app reads its own).
+# Context the CDK apps need for a synth: identity-provider settings, the Sentry DSN's secret
+# (each app reads its own) and, for prod, the load balancer's certificate, as CI passes them.
 INFRA_CONTEXT = {
     "keycloak_url": "https://id.example.com",
     "keycloak_realm": "svc",
@@ -43,7 +44,12 @@ INFRA_CONTEXT = {
     "oidc_issuer": "https://id.example.com",
     "oidc_jwks_url": "https://id.example.com/jwks",
     "oidc_audience": "svc",
-    "sentry_dsn": "https://key@o1.ingest.sentry.io/1",
+    "sentry_dsn_secret_arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:svc/dsn-AbC123",
+}
+INFRA_PROD_CONTEXT = {
+    "certificate_arn": (
+        "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+    ),
 }
 
 
@@ -260,7 +266,13 @@ def check_infra(infra: Path) -> None:
         synth_env = {
             **infra_env,
             "CDK_OUTDIR": str(out),
-            "CDK_CONTEXT_JSON": json.dumps({"env": environment, **INFRA_CONTEXT}),
+            "CDK_CONTEXT_JSON": json.dumps(
+                {
+                    "env": environment,
+                    **INFRA_CONTEXT,
+                    **(INFRA_PROD_CONTEXT if environment == "prod" else {}),
+                }
+            ),
         }
         run([uv, "run", "--locked", "python", "app.py"], infra, synth_env)
         templates = sorted(str(p) for p in out.glob("*.template.json"))

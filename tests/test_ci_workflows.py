@@ -9,6 +9,8 @@ when it is installed) checks the rest.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -228,11 +230,60 @@ def test_infra_job_checks_and_synthesizes_both_stacks(
     variables = {
         "keycloak": ["KEYCLOAK_URL", "KEYCLOAK_REALM", "KEYCLOAK_CLIENT_ID"],
         "cognito": [],
-    }[answers["auth"]] + (["SENTRY_DSN"] if answers.get("sentry") else [])
+    }[answers["auth"]] + (["SENTRY_DSN_SECRET_ARN"] if answers.get("sentry") else [])
     context = {k: v for k, v in infra["env"].items() if k.isupper() and "vars." in str(v)}
     assert context == {name: f"${{{{ vars.{name} }}}}" for name in variables}
     for name in variables:
         assert f'"${name}"' in runs  # passed into CDK_CONTEXT_JSON
+
+
+def test_ci_synthesizes_prod_with_a_certificate_and_dev_without(
+    render: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Prod refuses to synthesize without a certificate: CI passes one, as the deploy must."""
+    jobs = _workflow(render("monolith-postgresql-cdk-keycloak"))["jobs"]
+    (step,) = [s for s in _steps(jobs["infra"]) if s.get("name", "").startswith("Synthesize")]
+    certificate = step["env"]["CERTIFICATE_ARN"]
+    assert certificate.startswith("${{ vars.CERTIFICATE_ARN || 'arn:aws:acm:")
+    placeholder = certificate.split("'")[1]
+
+    contexts = _run_with_recording_uv(
+        step["run"],
+        tmp_path,
+        {
+            "CERTIFICATE_ARN": placeholder,
+            "KEYCLOAK_URL": "https://id.example.com",
+            "KEYCLOAK_REALM": "svc",
+            "KEYCLOAK_CLIENT_ID": "svc",
+            "SENTRY_DSN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:dsn-AbC123",
+        },
+    )
+
+    assert "certificate_arn" not in contexts["cdk.out/dev"]
+    assert contexts["cdk.out/prod"]["certificate_arn"] == placeholder
+    for context in contexts.values():
+        assert "sentry_dsn" not in context
+        assert context["sentry_dsn_secret_arn"].startswith("arn:aws:secretsmanager:")
+
+
+def _run_with_recording_uv(
+    script: str, tmp_path: Path, variables: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Run a CI shell script whose `uv` only records CDK_OUTDIR and CDK_CONTEXT_JSON."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "contexts.jsonl"
+    uv = bin_dir / "uv"
+    uv.write_text(
+        "#!/bin/sh\n"
+        'printf \'{"out": "%s", "context": %s}\\n\' "$CDK_OUTDIR" "$CDK_CONTEXT_JSON"'
+        f' >> "{record}"\n'
+    )
+    uv.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **variables}
+    subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, check=True)
+    lines = [json.loads(line) for line in record.read_text().splitlines()]
+    return {line["out"]: line["context"] for line in lines}
 
 
 @parametrize_variants

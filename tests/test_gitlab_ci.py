@@ -8,6 +8,8 @@ that shellcheck accepts.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -108,6 +110,44 @@ def test_the_infra_job_requires_the_providers_variables(render: Callable[[str], 
 
     assert "for name in KEYCLOAK_URL KEYCLOAK_REALM KEYCLOAK_CLIENT_ID; do" in infra
     assert '--arg keycloak_url "${KEYCLOAK_URL:-}"' in infra
+
+
+def test_prod_is_synthesized_with_a_certificate_and_dev_without(
+    render: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Prod refuses to synthesize without a certificate: CI passes one, as the deploy must."""
+    pipeline = _pipeline(render("monolith-postgresql-cdk-keycloak"))
+    (synth,) = [block for block in _jobs(pipeline)["infra"]["script"] if "app.py" in block]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "contexts.jsonl"
+    uv = bin_dir / "uv"
+    uv.write_text(
+        "#!/bin/sh\n"
+        'printf \'{"out": "%s", "context": %s}\\n\' "$CDK_OUTDIR" "$CDK_CONTEXT_JSON"'
+        f' >> "{record}"\n'
+    )
+    uv.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "KEYCLOAK_URL": "https://id"}
+
+    subprocess.run(["bash", "-euo", "pipefail", "-c", synth], env=env, check=True)
+
+    lines = [json.loads(line) for line in record.read_text().splitlines()]
+    contexts = {line["out"]: line["context"] for line in lines}
+    assert "certificate_arn" not in contexts["cdk.out/dev"]
+    assert contexts["cdk.out/prod"]["certificate_arn"].startswith("arn:aws:acm:")
+    assert contexts["cdk.out/prod"]["keycloak_url"] == "https://id"
+
+
+def test_the_infra_job_passes_the_sentry_dsn_secret_not_the_dsn(
+    render: Callable[[str], Path],
+) -> None:
+    pipeline = _pipeline(render("serverless-dynamodb-cdk-cognito"))
+    infra = _script(_jobs(pipeline)["infra"], pipeline)
+
+    assert '--arg sentry_dsn_secret_arn "${SENTRY_DSN_SECRET_ARN:-}"' in infra
+    assert "--arg sentry_dsn " not in infra
+    assert "certificate_arn" not in infra  # API Gateway serves HTTPS by itself
 
 
 @pytest.mark.parametrize("label", VARIANTS)

@@ -28,3 +28,10 @@ def test_no_managed_admin_policy(dev_template: Template) -> None:
     for role in dev_template.find_resources("AWS::IAM::Role").values():
         for arn in role["Properties"].get("ManagedPolicyArns", []):
             assert "AdministratorAccess" not in str(arn)
+
+
+def test_the_app_environment_holds_no_secret(app_environment: dict[str, Any]) -> None:
+    """Secrets are named by their ARN and read from Secrets Manager, never set in plain text."""
+    secret_like = ("DSN", "PASSWORD", "SECRET", "TOKEN", "PRIVATE_KEY")
+    for name in app_environment:
+        assert name.endswith("_ARN") or not any(word in name for word in secret_like), name

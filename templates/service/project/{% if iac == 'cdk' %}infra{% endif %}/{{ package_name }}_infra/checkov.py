@@ -45,18 +45,18 @@ REASONS = {
     ),
     # Application Load Balancer
     "CKV_AWS_2": (
-        "No certificate configured (-c certificate_arn=...): without one the load balancer "
-        "can only serve HTTP; deploy prod with a certificate"
+        "Dev only, deployed without a certificate: its load balancer serves plain HTTP; prod "
+        "refuses to synthesize without -c certificate_arn=... and serves HTTPS only"
     ),
-    "CKV_AWS_103": "Serves HTTP only until a certificate is configured (see CKV_AWS_2)",
+    "CKV_AWS_103": "Dev only, without a certificate: no TLS to set a policy for (see CKV_AWS_2)",
     "CKV_AWS_91": (
         "The app logs one JSON line per request to CloudWatch Logs; load balancer access "
         "logs would duplicate them in an S3 bucket of their own"
     ),
     "CKV_AWS_150": "Dev is torn down at will; prod turns deletion protection on",
     "CKV_AWS_260": (
-        "The load balancer is the service's public entry point; on port 80 it redirects to "
-        "HTTPS once a certificate is configured"
+        "The load balancer is the service's public entry point; with a certificate (always in "
+        "prod) port 80 only redirects to HTTPS"
     ),
     # Lambda
     "CKV_AWS_115": (
