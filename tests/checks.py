@@ -3,11 +3,13 @@
 No template marker left; no secret in any file the project commits (detect-secrets, less
 the template's known non-secrets in NOT_SECRETS); no instruction to install the index's
 `chassis` (chassis is chassis-cli); hadolint, the compose schema, and
-actionlint and the schemas of the GitHub workflows and dependabot.yml, or the GitLab CI
-schema; then the project's own `uv sync --locked`, ruff, ruff format check, mypy --strict
+actionlint, zizmor (offline, auditor persona) and the schemas of the GitHub workflows and
+dependabot.yml, or the GitLab CI schema; then the project's own `uv sync --locked`, ruff,
+ruff format check, deptry (every import declared), mypy --strict
 and pytest (whose PostgreSQL tests run a real server, and whose API contract test runs
 Schemathesis); for serverless, the built Lambda package answers an HTTP API event under
-the target Python. `check_infra` runs the CDK app's own lint, types and tests, then
+the target Python. `check_infra` checks that CDK runs on a Node.js LTS release jsii supports
+(no end-of-life warning, none silenced), runs the CDK app's own lint, types and tests, then
 cfn-lint and checkov on the CloudFormation it synthesizes for dev and prod.
 """
 
@@ -33,6 +35,10 @@ TOOLS = Path(sys.executable).parent
 CHECKOV = "checkov==3.3.30"
 # Every CDK variant type-checks aws_cdk's large stubs: share one mypy cache between them.
 INFRA_MYPY_CACHE = UV_CACHE.parent / f"chassis-infra-mypy-{WORKER}"
+# The Node.js long-term-support lines jsii (CDK's runtime bridge) supports, end of life
+# 2027-04-30 and 2028-04-30; and what jsii prints when it runs on any other.
+SUPPORTED_NODE = {"v22", "v24"}
+NODE_WARNING = re.compile(r"currently running on node", re.IGNORECASE)
 # Context the CDK apps need for a synth: identity-provider settings, the Sentry DSN's secret
 # (each app reads its own) and, for prod, the load balancer's certificate, as CI passes them.
 INFRA_CONTEXT = {
@@ -109,6 +115,13 @@ def run(argv: list[str], cwd: Path, env: dict[str, str]) -> None:
     assert done.returncode == 0, f"`{' '.join(argv)}` failed in {cwd}:\n{done.stdout}{done.stderr}"
 
 
+def output(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """What a successful ``argv`` printed, stdout then stderr."""
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"`{' '.join(argv)}` failed in {cwd}:\n{done.stdout}{done.stderr}"
+    return done.stdout + done.stderr
+
+
 def check_no_markers(project: Path) -> None:
     """No `.jinja` file and no Jinja expression or tag is left anywhere in ``project``
     (outside git's folder and the virtual environment a sync creates)."""
@@ -178,6 +191,7 @@ def check_project(project: Path) -> None:
     run([uv, "sync", "--locked", "--quiet"], project, env)
     run([uv, "run", "--locked", "ruff", "check", "."], project, env)
     run([uv, "run", "--locked", "ruff", "format", "--check", "."], project, env)
+    run([uv, "run", "--locked", "deptry", "src"], project, env)  # every import declared
     run([uv, "run", "--locked", "mypy"], project, env)
     run([uv, "run", "--locked", "pytest", "-p", "no:cacheprovider", "-q"], project, env)
     if (project / "src" / "svc" / "lambda_handler.py").exists():
@@ -186,13 +200,16 @@ def check_project(project: Path) -> None:
 
 def _check_github(project: Path, env: dict[str, str]) -> None:
     """The workflows pass actionlint (and shellcheck, when it is installed) and their
-    schema; dependabot.yml passes its schema."""
+    schema; dependabot.yml passes its schema; zizmor finds nothing in either."""
     workflows = sorted(str(p) for p in (project / ".github" / "workflows").glob("*.y*ml"))
     assert workflows
     run([str(TOOLS / "actionlint"), *workflows], project, env)
     schema = [str(TOOLS / "check-jsonschema"), "--builtin-schema"]
     run([*schema, "vendor.github-workflows", *workflows], project, env)
     run([*schema, "vendor.dependabot", ".github/dependabot.yml"], project, env)
+    # The strictest persona, as an outside auditor runs it; offline: no GitHub API here.
+    zizmor = [str(TOOLS / "zizmor"), "--offline", "--persona", "auditor", "--no-progress"]
+    run([*zizmor, ".github"], project, env)
 
 
 def _check_lambda_package(project: Path, env: dict[str, str]) -> None:
@@ -250,13 +267,11 @@ print(json.dumps(handler(event, None)))
 def check_infra(infra: Path) -> None:
     """The CDK app's own checks, then cfn-lint and checkov on what it synthesizes."""
     uv = find_uv_bin()
-    infra_env = {
-        **os.environ,
-        "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "MYPY_CACHE_DIR": str(INFRA_MYPY_CACHE),
-    }
+    # No JSII_SILENCE_* variable: a Node.js that CDK calls unsupported must show.
+    infra_env = {**os.environ, "MYPY_CACHE_DIR": str(INFRA_MYPY_CACHE)}
     run([uv, "sync", "--locked", "--quiet"], infra, infra_env)
+    node = output([uv, "run", "--locked", "node", "--version"], infra, infra_env).strip()
+    assert node.split(".")[0] in SUPPORTED_NODE, f"CDK runs on Node.js {node}: unsupported"
     run([uv, "run", "--locked", "ruff", "check", "."], infra, infra_env)
     run([uv, "run", "--locked", "ruff", "format", "--check", "."], infra, infra_env)
     run([uv, "run", "--locked", "mypy"], infra, infra_env)
@@ -274,7 +289,8 @@ def check_infra(infra: Path) -> None:
                 }
             ),
         }
-        run([uv, "run", "--locked", "python", "app.py"], infra, synth_env)
+        synth = output([uv, "run", "--locked", "python", "app.py"], infra, synth_env)
+        assert not NODE_WARNING.search(synth), f"jsii warns about Node.js {node}:\n{synth}"
         templates = sorted(str(p) for p in out.glob("*.template.json"))
         assert templates, f"nothing synthesized for {environment}"
         # Errors fail; warnings such as W3005 (a DependsOn CDK itself writes) do not.

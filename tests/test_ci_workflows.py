@@ -231,7 +231,7 @@ def test_infra_job_checks_and_synthesizes_both_stacks(
         "keycloak": ["KEYCLOAK_URL", "KEYCLOAK_REALM", "KEYCLOAK_CLIENT_ID"],
         "cognito": [],
     }[answers["auth"]] + (["SENTRY_DSN_SECRET_ARN"] if answers.get("sentry") else [])
-    context = {k: v for k, v in infra["env"].items() if k.isupper() and "vars." in str(v)}
+    context = {k: v for k, v in infra.get("env", {}).items() if k.isupper() and "vars." in str(v)}
     assert context == {name: f"${{{{ vars.{name} }}}}" for name in variables}
     for name in variables:
         assert f'"${name}"' in runs  # passed into CDK_CONTEXT_JSON
@@ -301,6 +301,7 @@ def test_dependabot_updates_each_lock_and_the_actions(
         assert update["schedule"]["interval"] == "weekly"
         (group,) = update["groups"].values()
         assert sorted(group["update-types"]) == ["minor", "patch"]
+        assert update["cooldown"]["default-days"] >= 7  # no release younger than a week
 
 
 @parametrize_variants
@@ -321,3 +322,27 @@ def test_pre_commit_runs_the_linters_of_ci(label: str, render: Callable[[str], P
     if "infra-mypy" in hooks:
         assert hooks["infra-mypy"]["entry"] == "uv run --directory infra mypy"
         assert hooks["ruff-check"]["exclude"] == "^infra/"
+
+
+@parametrize_variants
+def test_zizmor_finds_nothing_and_ci_runs_it(label: str, render: Callable[[str], Path]) -> None:
+    project = render(label)
+    # Offline (the rest needs GitHub's API), with the auditor persona's every finding.
+    zizmor = [str(TOOLS / "zizmor"), "--offline", "--persona", "auditor", "--no-progress"]
+    done = subprocess.run(
+        [*zizmor, ".github"], cwd=project, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    security = _runs(_workflow(project)["jobs"]["security"])
+    assert "uvx zizmor@" in security
+    assert "--offline --persona auditor" in security
+
+
+@parametrize_variants
+def test_lint_checks_that_every_import_is_declared(
+    label: str, render: Callable[[str], Path]
+) -> None:
+    project = render(label)
+    assert "uv run --locked deptry src" in _runs(_workflow(project)["jobs"]["lint"])
+    assert "\tuv run deptry src\n" in (project / "Makefile").read_text()
+    assert '"deptry>=' in (project / "pyproject.toml").read_text()

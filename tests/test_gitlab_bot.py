@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,7 +24,15 @@ from test_update_bot import Repo, _release_2, _team_edits_config, repo
 __all__ = ["repo"]  # the fixture, shared with the GitHub bot's tests
 
 BRANCH = "chassis/update-2.0.0"
-REMOTE = "https://oauth2:bot-token@gitlab.example.com/acme/svc.git"
+REMOTE = "https://gitlab.example.com/acme/svc.git"
+# A `git` that records each command line (JSON, one a line) before running the real one.
+GIT_LOGGER = """\
+#!{python}
+import json, os, sys
+with open(os.environ["GIT_CALLS"], "a") as out:
+    out.write(json.dumps(sys.argv[1:]) + "\\n")
+os.execv({git!r}, ["git", *sys.argv[1:]])
+"""
 CURL_STUB = """\
 #!{python}
 import json, os, pathlib, sys
@@ -50,6 +59,7 @@ class Run:
     returncode: int
     log: str
     api_calls: list[dict[str, Any]]
+    git_calls: list[list[str]]
 
 
 def _run(job: dict[str, Any], repo: Repo, name: str, tmp: Path) -> Run:
@@ -58,8 +68,10 @@ def _run(job: dict[str, Any], repo: Repo, name: str, tmp: Path) -> Run:
     git("checkout", "--quiet", "--detach", cwd=checkout)
     git("branch", "--quiet", "-D", "main", cwd=checkout)
     tmp.mkdir()
-    bin_dir = tool_dir(tmp / "bin", curl=CURL_STUB.format(python=sys.executable))
+    git_logger = GIT_LOGGER.format(python=sys.executable, git=shutil.which("git"))
+    bin_dir = tool_dir(tmp / "bin", curl=CURL_STUB.format(python=sys.executable), git=git_logger)
     calls = tmp / "api-calls.jsonl"
+    git_calls = tmp / "git-calls.jsonl"
     env = {
         **os.environ,
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
@@ -68,6 +80,8 @@ def _run(job: dict[str, Any], repo: Repo, name: str, tmp: Path) -> Run:
         "GITLAB_CI": "true",
         "CI_DEFAULT_BRANCH": "main",
         "CI_SERVER_HOST": "gitlab.example.com",
+        "CI_SERVER_URL": "https://gitlab.example.com",
+        "GIT_CALLS": str(git_calls),
         "CI_PROJECT_PATH": "acme/svc",
         "CI_PROJECT_ID": "7",
         "CI_API_V4_URL": "https://gitlab.example.com/api/v4",
@@ -92,7 +106,8 @@ def _run(job: dict[str, Any], repo: Repo, name: str, tmp: Path) -> Run:
     api_calls = (
         [json.loads(line) for line in calls.read_text().splitlines()] if calls.exists() else []
     )
-    return Run(done.returncode, done.stdout + done.stderr, api_calls)
+    lines = git_calls.read_text().splitlines() if git_calls.exists() else []
+    return Run(done.returncode, done.stdout + done.stderr, api_calls, list(map(json.loads, lines)))
 
 
 def test_a_conflicting_update_opens_a_draft_merge_request_listing_the_conflicts(
@@ -159,3 +174,30 @@ def test_a_failing_check_fails_the_job_and_pushes_nothing(
     assert run.returncode == 1, run.log
     assert run.api_calls == []
     assert git("ls-remote", "--heads", str(repo.origin), cwd=tmp_path).count("refs/heads/") == 1
+
+
+def test_the_token_reaches_git_only_through_a_credential_helper(
+    job: dict[str, Any], repo: Repo, tmp_path: Path
+) -> None:
+    _release_2(repo)
+
+    run = _run(job, repo, "ci", tmp_path / "run")
+
+    assert run.returncode == 0, run.log
+    # Never in a URL or any other argument, in the log, or in the checkout's git config.
+    assert not [argv for argv in run.git_calls if any("bot-token" in arg for arg in argv)]
+    assert "bot-token" not in run.log
+    assert "bot-token" not in (repo.root / "ci" / ".git" / "config").read_text()
+    (push,) = [argv for argv in run.git_calls if "push" in argv]
+    assert REMOTE in push
+    # What git would send GitLab for that push: the bot's token, from the environment.
+    options = push[: push.index("push")]
+    done = subprocess.run(
+        ["git", *options, "credential", "fill"],
+        input="protocol=https\nhost=gitlab.example.com\n\n",
+        env={**os.environ, "CHASSIS_BOT_TOKEN": "bot-token", "GIT_TERMINAL_PROMPT": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "username=oauth2\npassword=bot-token\n" in done.stdout

@@ -102,6 +102,7 @@ def test_the_jobs_fit_the_variant(label: str, render: Callable[[str], Path]) -> 
         assert ("lambda-package" in infra) == (answers["architecture"] == "serverless")
         for step in ("pytest", "mypy", "python app.py", "cfn-lint", "checkov"):
             assert step in infra
+    assert "uv run --locked deptry src" in _script(jobs["lint"], pipeline)  # imports declared
 
 
 def test_the_infra_job_requires_the_providers_variables(render: Callable[[str], Path]) -> None:
