@@ -6,7 +6,10 @@ AUTOINCREMENT makes SQLite remember the largest id ever used; SQLite cannot add 
 to a table, so batch mode copies the table into a new one. PostgreSQL's id comes
 from a sequence, which never goes back: nothing to change there.
 
-Revision ID: 0002
+The template brought this migration: its revision id is a name, not a number, so
+it cannot clash with a project's own 0002, whose branch `migrate` applies too.
+
+Revision ID: 0002_never_reuse_note_ids
 Revises: 0001
 Create Date: 2026-12-03
 """
@@ -15,7 +18,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0002"
+revision: str = "0002_never_reuse_note_ids"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
