@@ -322,7 +322,7 @@ class DigestService:
         self.notes = notes
 
     def digest(self, *, size: int) -> Digest:
-        page = self.notes.list(limit=size, offset=0)
+        page = self.notes.list(limit=size)
         return Digest(
             notes=len(page.items),
             titles=[note.title for note in page.items],

@@ -1,6 +1,9 @@
+import json
+
 from fastapi.testclient import TestClient
 
 CREATED = "2026-01-02T03:04:05Z"
+JSON = "application/json"
 
 
 def test_create_read_list_update_delete(client: TestClient) -> None:
@@ -19,13 +22,15 @@ def test_create_read_list_update_delete(client: TestClient) -> None:
     assert client.get("/notes/1").json() == created.json()
 
     client.post("/notes", json={"title": "Retro"})
-    listed = client.get("/notes", params={"limit": 1, "offset": 1})
+    first = client.get("/notes", params={"limit": 1}).json()
+    assert [n["id"] for n in first["items"]] == [1]
+    listed = client.get("/notes", params={"limit": 1, "cursor": first["next"]})
     assert listed.json() == {
         "items": [
             {"id": 2, "title": "Retro", "body": "", "created_at": CREATED, "updated_at": CREATED}
         ],
         "limit": 1,
-        "offset": 1,
+        "next": None,
     }
 
     updated = client.patch("/notes/1", json={"body": "Agenda v2"})
@@ -77,4 +82,65 @@ def test_invalid_input_is_a_422_problem_listing_each_error(client: TestClient) -
 def test_list_bounds_are_validated(client: TestClient) -> None:
     assert client.get("/notes", params={"limit": 0}).status_code == 422
     assert client.get("/notes", params={"limit": 101}).status_code == 422
-    assert client.get("/notes", params={"offset": -1}).status_code == 422
+
+
+def test_following_next_lists_every_note_once(client: TestClient) -> None:
+    ids = [client.post("/notes", json={"title": f"note {n}"}).json()["id"] for n in range(7)]
+    client.delete(f"/notes/{ids[3]}")
+
+    seen: list[int] = []
+    params: dict[str, str | int] = {"limit": 2}
+    while True:
+        page = client.get("/notes", params=params).json()
+        seen += [note["id"] for note in page["items"]]
+        if page["next"] is None:
+            break
+        params["cursor"] = page["next"]
+
+    assert seen == ids[:3] + ids[4:]
+
+
+def test_a_cursor_the_api_did_not_make_is_a_422_problem(client: TestClient) -> None:
+    # Not base64, not a cursor inside, an id beyond any note's, an id of zero.
+    for cursor in ("%%%", "aGVsbG8", "YWZ0ZXI6OTk5OTk5OTk5OQ", "YWZ0ZXI6MA", "\u0000"):
+        response = client.get("/notes", params={"cursor": cursor})
+
+        assert response.status_code == 422, cursor
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [(e["loc"], e["type"]) for e in response.json()["errors"]] == [
+            (["query", "cursor"], "value_error")
+        ]
+
+
+def test_the_id_of_a_deleted_note_is_never_given_again(client: TestClient) -> None:
+    client.post("/notes", json={"title": "older"})
+    newest = client.post("/notes", json={"title": "newest"}).json()["id"]
+    assert client.delete(f"/notes/{newest}").status_code == 204
+
+    created = client.post("/notes", json={"title": "after the delete"}).json()["id"]
+
+    assert created != newest
+    assert client.get(f"/notes/{newest}").status_code == 404
+
+
+def test_text_no_database_can_store_is_a_422_problem(client: TestClient) -> None:
+    """NUL cannot be stored in PostgreSQL, a lone surrogate cannot be encoded at all."""
+    note = client.post("/notes", json={"title": "fine"}).json()["id"]
+    for text in ("#\x7f]\x00 title", "\ud800", "ok\udfff"):
+        for method, path, field in (
+            ("POST", "/notes", "title"),
+            ("POST", "/notes", "body"),
+            ("PATCH", f"/notes/{note}", "title"),
+            ("PATCH", f"/notes/{note}", "body"),
+        ):
+            payload = {"title": "t", field: text} if method == "POST" else {field: text}
+            # Escaped by json.dumps: a lone surrogate has no UTF-8 to send it raw.
+            response = client.request(
+                method, path, content=json.dumps(payload), headers={"Content-Type": JSON}
+            )
+
+            assert response.status_code == 422, (method, field, text)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert [e["loc"] for e in response.json()["errors"]] == [["body", field]]
+    assert client.get(f"/notes/{note}").json()["title"] == "fine"
+    assert [n["id"] for n in client.get("/notes").json()["items"]] == [note]

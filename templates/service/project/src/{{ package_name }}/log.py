@@ -4,7 +4,9 @@ Every line carries timestamp, level, event, logger and service; lines written wh
 a request is handled also carry its request_id (bound by the request middleware).
 The service's own lines go straight from structlog to stdout, the fast path, since
 one is written per request; libraries' lines (uvicorn, SQLAlchemy, ...) come
-through the standard library's logging and get the same fields and format.
+through the standard library's logging and get the same fields and format, and so
+do Python warnings (a DeprecationWarning, SQLAlchemy's SAWarning, ...), which would
+otherwise be bare text on stderr.
 """
 
 import functools
@@ -13,6 +15,7 @@ import logging
 import re
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from typing import Any, Literal, TextIO
 
@@ -87,6 +90,24 @@ def _service(name: str) -> Processor:
     return add_service
 
 
+def _log_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Write a Python warning as a log line, where warnings.showwarning writes text."""
+    get_logger("py.warnings").warning(
+        "python_warning",
+        category=category.__name__,
+        message=str(message),
+        filename=filename,
+        lineno=lineno,
+    )
+
+
 def get_logger(name: str) -> FilteringBoundLogger:
     """A logger whose lines name ``name`` as their logger."""
     logger: FilteringBoundLogger = structlog.get_logger(name)
@@ -124,6 +145,7 @@ def configure_logging(
             renderer,
         ],
     )
+    warnings.showwarning = _log_warning
     handler = _StdoutHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()

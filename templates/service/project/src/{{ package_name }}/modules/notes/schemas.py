@@ -1,15 +1,48 @@
 """What the notes API accepts and returns."""
 
+import base64
+import binascii
+import re
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+# The largest id storage takes, so that a larger one is a 422 rather than a database
+# error: ids fit a 32-bit INTEGER column.
+MAX_ID = 2**31 - 1
+
+
+def _storable(value: str) -> str:
+    """Refuse NUL, which PostgreSQL text cannot hold, so it is a 422 in every database.
+
+    A lone surrogate (such as ``"\\ud800"`` in JSON), which has no UTF-8 encoding, never
+    gets here: Pydantic refuses it as ``string_unicode``.
+    """
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (U+0000) characters")
+    return value
+
+
+# The pattern puts both rules in the OpenAPI document: no NUL, no lone surrogate.
+_NO_NUL_OR_SURROGATE = r"^[^\x00\ud800-\udfff]*$"
+_Title = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": _NO_NUL_OR_SURROGATE}),
+    AfterValidator(_storable),
+]
+_Body = Annotated[
+    str,
+    Field(max_length=10_000, json_schema_extra={"pattern": _NO_NUL_OR_SURROGATE}),
+    AfterValidator(_storable),
+]
 
 
 class NoteCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
-    body: str = Field(default="", max_length=10_000)
+    title: _Title
+    body: _Body = ""
 
 
 class NoteUpdate(BaseModel):
@@ -17,8 +50,8 @@ class NoteUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    body: str | None = Field(default=None, max_length=10_000)
+    title: _Title | None = None
+    body: _Body | None = None
 
 
 class Note(BaseModel):
@@ -38,6 +71,31 @@ class Note(BaseModel):
 
 
 class NotePage(BaseModel):
+    """One page of notes in id order; ``next`` fetches the following page, if any."""
+
     items: list[Note]
     limit: int
-    offset: int
+    next: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+# A cursor is opaque to clients: the id of the last note on a page, encoded.
+_CURSOR = re.compile(r"after:([1-9][0-9]{0,9})")
+
+
+def encode_cursor(after_id: int) -> str:
+    """The cursor of the page that follows the note with id ``after_id``."""
+    return base64.urlsafe_b64encode(f"after:{after_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The note id ``cursor`` continues after; ValueError unless this API made it."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValueError("not a cursor this API returned") from None
+    found = _CURSOR.fullmatch(text)
+    if found is None or int(found[1]) > MAX_ID:
+        raise ValueError("not a cursor this API returned")
+    return int(found[1])
