@@ -101,15 +101,21 @@ def test_following_next_lists_every_note_once(client: TestClient) -> None:
 
 
 def test_a_cursor_the_api_did_not_make_is_a_422_problem(client: TestClient) -> None:
-    # Not base64, not a cursor inside, an id beyond any note's, an id of zero.
-    for cursor in ("%%%", "aGVsbG8", "YWZ0ZXI6OTk5OTk5OTk5OQ", "YWZ0ZXI6MA", "\u0000"):
+    # Not base64, base64 of something else, an id beyond any storage's, padding, a NUL.
+    for cursor in ("%%%", "aGVsbG8", "gAAAAA", "AAAAAQ==", "\u0000"):
         response = client.get("/notes", params={"cursor": cursor})
 
         assert response.status_code == 422, cursor
         assert response.headers["content-type"] == "application/problem+json"
-        assert [(e["loc"], e["type"]) for e in response.json()["errors"]] == [
-            (["query", "cursor"], "value_error")
-        ]
+        assert [e["loc"] for e in response.json()["errors"]] == [["query", "cursor"]]
+
+
+def test_a_cursor_past_the_last_note_is_an_empty_last_page(client: TestClient) -> None:
+    client.post("/notes", json={"title": "only"})
+
+    page = client.get("/notes", params={"cursor": "f____w"}).json()  # after MAX_ID
+
+    assert (page["items"], page["next"]) == ([], None)
 
 
 def test_the_id_of_a_deleted_note_is_never_given_again(client: TestClient) -> None:
