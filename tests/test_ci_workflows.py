@@ -9,8 +9,6 @@ when it is installed) checks the rest.
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import sys
@@ -20,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from ci_scripts import run_with_recording_uv
 from conftest import render_bundled
 
 TOOLS = Path(sys.executable).parent
@@ -247,7 +246,7 @@ def test_ci_synthesizes_prod_with_a_certificate_and_dev_without(
     assert certificate.startswith("${{ vars.CERTIFICATE_ARN || 'arn:aws:acm:")
     placeholder = certificate.split("'")[1]
 
-    contexts = _run_with_recording_uv(
+    contexts = run_with_recording_uv(
         step["run"],
         tmp_path,
         {
@@ -264,26 +263,6 @@ def test_ci_synthesizes_prod_with_a_certificate_and_dev_without(
     for context in contexts.values():
         assert "sentry_dsn" not in context
         assert context["sentry_dsn_secret_arn"].startswith("arn:aws:secretsmanager:")
-
-
-def _run_with_recording_uv(
-    script: str, tmp_path: Path, variables: dict[str, str]
-) -> dict[str, dict[str, Any]]:
-    """Run a CI shell script whose `uv` only records CDK_OUTDIR and CDK_CONTEXT_JSON."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    record = tmp_path / "contexts.jsonl"
-    uv = bin_dir / "uv"
-    uv.write_text(
-        "#!/bin/sh\n"
-        'printf \'{"out": "%s", "context": %s}\\n\' "$CDK_OUTDIR" "$CDK_CONTEXT_JSON"'
-        f' >> "{record}"\n'
-    )
-    uv.chmod(0o755)
-    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **variables}
-    subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, check=True)
-    lines = [json.loads(line) for line in record.read_text().splitlines()]
-    return {line["out"]: line["context"] for line in lines}
 
 
 @parametrize_variants

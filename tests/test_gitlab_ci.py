@@ -8,8 +8,6 @@ that shellcheck accepts.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from ci_scripts import run_with_recording_uv
 from conftest import render_bundled
 
 TOOLS = Path(sys.executable).parent
@@ -119,22 +118,8 @@ def test_prod_is_synthesized_with_a_certificate_and_dev_without(
     """Prod refuses to synthesize without a certificate: CI passes one, as the deploy must."""
     pipeline = _pipeline(render("monolith-postgresql-cdk-keycloak"))
     (synth,) = [block for block in _jobs(pipeline)["infra"]["script"] if "app.py" in block]
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    record = tmp_path / "contexts.jsonl"
-    uv = bin_dir / "uv"
-    uv.write_text(
-        "#!/bin/sh\n"
-        'printf \'{"out": "%s", "context": %s}\\n\' "$CDK_OUTDIR" "$CDK_CONTEXT_JSON"'
-        f' >> "{record}"\n'
-    )
-    uv.chmod(0o755)
-    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "KEYCLOAK_URL": "https://id"}
+    contexts = run_with_recording_uv(synth, tmp_path, {"KEYCLOAK_URL": "https://id"})
 
-    subprocess.run(["bash", "-euo", "pipefail", "-c", synth], env=env, check=True)
-
-    lines = [json.loads(line) for line in record.read_text().splitlines()]
-    contexts = {line["out"]: line["context"] for line in lines}
     assert "certificate_arn" not in contexts["cdk.out/dev"]
     assert contexts["cdk.out/prod"]["certificate_arn"].startswith("arn:aws:acm:")
     assert contexts["cdk.out/prod"]["keycloak_url"] == "https://id"
