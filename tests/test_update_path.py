@@ -282,13 +282,47 @@ def test_updating_from_the_previous_release_keeps_every_team_edit(
 def _follow_the_changelog(project: Path) -> None:
     """What the changelog asks of a team that copied `notes` before its ids were bounded:
     bound the copy's ids too. The update's new API contract test (Schemathesis) finds
-    the 500 a huge id gives otherwise, which is the point of it."""
-    package = yaml.safe_load((project / ".copier-answers.yml").read_text())["package_name"]
-    modules = project / "src" / package / "modules"
+    the 500 a huge id gives otherwise, which is the point of it.
+
+    And since 0.2.0 every route declares who may use it: the all-routes test names the
+    routes of the team's copy that declare nothing (its reads, which relied on the
+    app-wide token check), and the team declares them as its message says."""
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    modules = project / "src" / answers["package_name"] / "modules"
     notes_api = (modules / "notes" / "api.py").read_text()
     if "MAX_ID" in notes_api and "MAX_ID" not in (modules / "tags" / "api.py").read_text():
         (modules / "tags" / "api.py").write_text(_as_tags(notes_api))
         _run_in(project, "ruff", "check", "--quiet", "--fix", "--select", "I", "src")
+    if answers["auth"] != "none":
+        _declare_read_policies(project, modules / "tags" / "api.py", ["GET /tags"])
+
+
+def _declare_read_policies(project: Path, api: Path, named: list[str]) -> None:
+    """Run the project's all-routes test, expect it to name the routes in ``named`` as
+    declaring no access policy, and declare them open to any caller with a valid token."""
+    done = subprocess.run(
+        [find_uv_bin(), "run", "--locked", "pytest", "-q", "--no-cov", "-p", "no:cacheprovider",
+         "tests/test_every_route_is_protected.py"],
+        cwd=project, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no access policy" in done.stdout, done.stdout
+    for route in named:
+        assert route in done.stdout, done.stdout
+    package = api.relative_to(project / "src").parts[0]
+    text = api.read_text()
+    for line in sorted({line for line in text.splitlines() if line.startswith("@router.get(")}):
+        text = text.replace(line, line[:-1] + ", dependencies=[Depends(AnyCaller())])")
+    text = text.replace(
+        f"from {package}.auth import Require", f"from {package}.auth import AnyCaller, Require"
+    )
+    if f"from {package}.auth import" not in text:
+        text = text.replace(
+            f"from {package}.modules",
+            f"from {package}.auth import AnyCaller\nfrom {package}.modules",
+            1,
+        )
+    api.write_text(text)
 
 
 # --- answer changes -----------------------------------------------------------
@@ -482,6 +516,8 @@ def test_a_changed_decision_leaves_domain_code_untouched(cli: Cli, name: str) ->
         assert statuses[old].lower().startswith("superseded"), statuses
         assert statuses[new].lower() == "accepted", statuses
     check_no_markers(project)
+    if "auth=keycloak" in change.sets:  # the team says who may read the digest
+        _declare_read_policies(project, project / "src/svc/modules/digest/api.py", ["GET /digest"])
     check_project(project)
     if change.infra:
         check_infra(project / "infra")
