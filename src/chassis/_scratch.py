@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,4 +57,18 @@ def scratch() -> Iterator[Path]:
             os.environ.pop("TMPDIR", None)
         else:
             os.environ["TMPDIR"] = saved[1]
+        _remove(folder)
+
+
+def _remove(folder: Path) -> None:
+    """Remove ``folder``, trying again while it is still there.
+
+    A Ctrl-C reaches the whole process group: a git or uv child may still be writing
+    into the folder while it is removed, so one pass can end on "directory not empty".
+    shutil has no retry of its own; a few short ones outlast such a child's exit.
+    """
+    for _ in range(20):
         shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.05)
