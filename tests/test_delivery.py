@@ -271,7 +271,8 @@ def test_every_script_passes_shellcheck(label: str, render: Callable[[str], Path
 # -- deploy.sh, with stand-ins ------------------------------------------------------------
 
 # Records its name and arguments, then acts as the AWS CLI, Docker, uv or make would for
-# deploy.sh. STUB_IMAGE / STUB_PACKAGE: "present" or "missing"; STUB_API_URL: the ApiUrl
+# deploy.sh. STUB_IMAGE / STUB_PACKAGE: "present" or "missing" (or "raced": the package
+# appears between the look-up and the upload); STUB_API_URL: the ApiUrl
 # that `cdk deploy` writes to its outputs file.
 STUB = """\
 import json, os, pathlib, sys
@@ -301,6 +302,9 @@ if name == "aws":
     elif args[:2] == ["s3api", "put-object"]:
         body = pathlib.Path(args[args.index("--body") + 1])
         assert body.stat().st_size > 0, body
+        if os.environ.get("STUB_PACKAGE") == "raced":
+            fail("An error occurred (PreconditionFailed) when calling the PutObject operation: "
+                 "At least one of the pre-conditions you specified did not hold")
         print('"etag"')
     else:
         fail(f"unexpected aws call {args}", 2)
@@ -459,6 +463,8 @@ def test_dev_monolith_builds_and_pushes_the_image_then_deploys_and_smoke_tests(
 
     assert done.returncode == 0, done.stderr
     steps = [" ".join(call[:3]) for call in done.calls]
+    # The login's two sides run as one pipeline: either may start first.
+    steps[2:4] = sorted(steps[2:4])
     assert steps == [
         "aws ecr describe-images",
         "docker build --platform",
@@ -469,7 +475,8 @@ def test_dev_monolith_builds_and_pushes_the_image_then_deploys_and_smoke_tests(
     ]
     assert done.calls[0][done.calls[0].index("--image-ids") + 1] == f"imageTag={head}"
     assert done.calls[1][-3:] == ["--tag", f"{registry}/svc:{head}", str(project)]
-    assert done.calls[3][-1] == registry
+    (login,) = [call for call in done.calls if call[:2] == ["docker", "login"]]
+    assert login[-1] == registry
     deploy = _cdk_deploy(done.calls)
     assert deploy[len(CDK) + 1] == "svc-dev"
     assert _context_flags(deploy) == {
@@ -551,6 +558,17 @@ def test_dev_serverless_packages_and_uploads_once_then_deploys_and_smoke_tests(
     assert flags["oidc_issuer"] == "https://id.example.com"
     assert "certificate_arn" not in flags
     assert "smoke.sh:" in done.stdout
+
+
+def test_dev_serverless_keeps_a_package_another_run_uploaded_meanwhile(
+    render: Callable[[str], Path], stubs: Callable[..., Any]
+) -> None:
+    with serving("echo") as url:
+        done = stubs(render("gitlab-serverless"), "dev", STUB_PACKAGE="raced", STUB_API_URL=url)
+
+    assert done.returncode == 0, done.stderr
+    assert "was uploaded meanwhile: keeping that one" in done.stdout
+    assert [call[0] for call in done.calls] == ["aws", "make", "aws", "uv"]
 
 
 # -- smoke.sh -----------------------------------------------------------------------------
