@@ -234,6 +234,8 @@ def test_gitlab_deploys_the_default_branch_to_dev_and_v_tags_to_prod_as_the_cont
         assert job["interruptible"] is False  # a newer pipeline never cancels a deployment
         assert job["variables"]["COMMIT"] == "$CI_COMMIT_SHA"
         script = "\n".join(job["script"])
+        assert re.fullmatch(r"1\.\d+\.\d+", job["variables"]["AWSCLI_VERSION"])
+        assert '"awscli==$AWSCLI_VERSION"' in "\n".join(job["before_script"]) + script  # pinned
         assert "> /tmp/aws-web-identity-token" in script
         assert "AWS_WEB_IDENTITY_TOKEN_FILE=/tmp/aws-web-identity-token" in script
         role = f'AWS_ROLE_ARN="arn:aws:iam::${{AWS_ACCOUNT_ID}}:role/svc-deploy-{environment}"'
