@@ -153,8 +153,9 @@ def test_deploy_jobs_and_scripts_exist_exactly_for_cdk_with_a_ci(
         assert os.access(scripts / name, os.X_OK), name
     if answers["ci"] == "github":
         jobs = set(_workflow(project)["jobs"])
-        assert ({"deploy-dev", "deploy-prod"} <= jobs) == cdk
-        assert cdk or not {j for j in jobs if j.startswith("deploy")}
+        deploy = {"deploy-dev", "deploy-prod"}
+        assert {j for j in jobs if j.startswith("deploy")} == (deploy if cdk else set())
+        assert ("release" in _workflow(project)[True]) == cdk  # PyYAML reads `on` as True
     elif answers["ci"] == "gitlab":
         jobs = set(_gitlab_jobs(_pipeline(project)))
         deploy = {"deploy-dev", "deploy-prod"}
