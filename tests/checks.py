@@ -4,7 +4,8 @@ No template marker left; no secret in any file the project commits (detect-secre
 the template's known non-secrets in NOT_SECRETS); no instruction to install the index's
 `chassis` (chassis is chassis-cli); hadolint, the compose schema, and
 actionlint, zizmor (offline, auditor persona) and the schemas of the GitHub workflows and
-dependabot.yml, or the GitLab CI schema; then the project's own `uv sync --locked`, ruff,
+dependabot.yml, or the GitLab CI schema; shellcheck on infra/'s delivery scripts; then
+the project's own `uv sync --locked`, ruff,
 ruff format check, deptry (every import declared), mypy --strict
 and pytest (whose PostgreSQL tests run a real server, and whose API contract test runs
 Schemathesis); for serverless, the built Lambda package answers an HTTP API event under
@@ -188,6 +189,11 @@ def check_project(project: Path) -> None:
     if (project / ".gitlab-ci.yml").exists():
         schema = ["--builtin-schema", "vendor.gitlab-ci", ".gitlab-ci.yml"]
         run([str(TOOLS / "check-jsonschema"), *schema], project, env)
+    scripts = sorted(str(p) for p in (project / "infra" / "scripts").glob("*.sh"))
+    if scripts:
+        shellcheck = shutil.which("shellcheck")
+        assert shellcheck is not None, "install shellcheck (Debian: apt-get install shellcheck)"
+        run([shellcheck, *scripts], project, env)
     run([uv, "sync", "--locked", "--quiet"], project, env)
     run([uv, "run", "--locked", "ruff", "check", "."], project, env)
     run([uv, "run", "--locked", "ruff", "format", "--check", "."], project, env)

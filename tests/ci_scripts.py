@@ -10,9 +10,10 @@ from typing import Any
 
 
 def run_with_recording_uv(
-    script: str, tmp_path: Path, variables: dict[str, str]
+    script: str, tmp_path: Path, variables: dict[str, str], cwd: Path | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Run a CI shell script whose `uv` only records CDK_OUTDIR and CDK_CONTEXT_JSON."""
+    """Run a CI shell script, in ``cwd``, whose `uv` only records CDK_OUTDIR and
+    CDK_CONTEXT_JSON."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     record = tmp_path / "contexts.jsonl"
@@ -24,6 +25,6 @@ def run_with_recording_uv(
     )
     uv.chmod(0o755)
     env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **variables}
-    subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, check=True)
+    subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, env=env, check=True)
     lines = [json.loads(line) for line in record.read_text().splitlines()]
     return {line["out"]: line["context"] for line in lines}

@@ -26,7 +26,10 @@ TOOLS = Path(sys.executable).parent
 PINNED_ACTIONS = {
     "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1",
     "astral-sh/setup-uv@20cfd1bf945f4377ade1205e4dbc17946fc9a30d # v10.0.1",
+    # v6.2.3's tag in github.com/aws-actions/configure-aws-credentials, checked 2026-12-03.
+    "aws-actions/configure-aws-credentials@e6de054238d6b7531b4efff3b6587d9aade6a06c # v6.2.3",
 }
+DEPLOY_JOBS = {"deploy-dev", "deploy-prod"}
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>.*?)\s*$", re.MULTILINE)
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
 
@@ -132,19 +135,27 @@ def test_every_action_is_pinned_to_a_verified_commit(
 def test_permissions_triggers_and_concurrency(label: str, render: Callable[[str], Path]) -> None:
     workflow = _workflow(render(label))
 
+    cdk = _answers(label)["iac"] == "cdk"
+
     assert workflow["permissions"] == {"contents": "read"}
     for name, job in workflow["jobs"].items():
         granted = job.get("permissions", {})
         assert isinstance(granted, dict), name
-        assert "write" not in granted.values(), f"{name} may write: {granted}"
+        if name in DEPLOY_JOBS:  # only to ask GitHub for an OIDC token
+            assert granted == {"contents": "read", "id-token": "write"}, name
+        else:
+            assert "write" not in granted.values(), f"{name} may write: {granted}"
     # PyYAML reads the key `on` as True (YAML 1.1).
     triggers = workflow[True]
     assert triggers["push"] == {"branches": ["main"]}
     assert "pull_request" in triggers
+    assert triggers.get("release") == ({"types": ["published"]} if cdk else None)
     concurrency = workflow["concurrency"]
     assert "github.workflow" in concurrency["group"]
     assert "github.ref" in concurrency["group"]
-    assert concurrency["cancel-in-progress"] == "${{ github.ref != 'refs/heads/main' }}"
+    # Only pull requests cancel a superseded run: never a push to main or a release, whose
+    # deployment would stop halfway.
+    assert concurrency["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
 
 
 @parametrize_variants
@@ -152,11 +163,15 @@ def test_every_job_has_a_timeout_and_a_cached_uv(label: str, render: Callable[[s
     jobs = _workflow(render(label))["jobs"]
 
     for name, job in jobs.items():
-        assert 0 < job["timeout-minutes"] <= 30, name
+        # A first deployment creates a database or a cluster: it may take longer.
+        assert 0 < job["timeout-minutes"] <= (60 if name in DEPLOY_JOBS else 30), name
         setup = [s for s in _steps(job) if s.get("uses", "").startswith("astral-sh/setup-uv@")]
         assert len(setup) == 1, name
-        assert setup[0]["with"]["enable-cache"] is True
-        assert "uv.lock" in setup[0]["with"]["cache-dependency-glob"].split()
+        if name in DEPLOY_JOBS:  # what a deployment ships comes from the locks, not a cache
+            assert setup[0]["with"] == {"enable-cache": False}, name
+        else:
+            assert setup[0]["with"]["enable-cache"] is True
+            assert "uv.lock" in setup[0]["with"]["cache-dependency-glob"].split()
         checkout = [s for s in _steps(job) if s.get("uses", "").startswith("actions/checkout@")]
         assert checkout[0]["with"]["persist-credentials"] is False, name
     if "infra" in jobs:
@@ -174,6 +189,7 @@ def test_the_jobs_fit_the_variant(label: str, render: Callable[[str], Path]) -> 
     expected = {"lint", "types", "tests", "security"}
     expected |= {"dockerfile"} if monolith else set()
     expected |= {"infra"} if cdk else set()
+    expected |= DEPLOY_JOBS if cdk else set()
     assert set(jobs) == expected
     assert "ruff check" in _runs(jobs["lint"])
     assert "ruff format --check" in _runs(jobs["lint"])
@@ -224,7 +240,12 @@ def test_infra_job_checks_and_synthesizes_both_stacks(
         assert command in runs
     assert "for environment in dev prod" in runs
     assert 'CDK_OUTDIR="cdk.out/$environment"' in runs
+    assert 'context="$(scripts/cdk-context.sh "$environment")"' in runs  # as deploy.sh does
+    assert "CDK_OUTDIR=cdk.out/delivery" in runs
+    assert "uv run --locked python delivery.py" in runs
     assert "cfn-lint --non-zero-exit-code error" in runs
+    assert "cdk.out/delivery/*.template.json" in runs
+    assert "for stacks in dev prod delivery" in runs
     assert "checkov@3.3.30" in runs
     variables = {
         "keycloak": ["KEYCLOAK_URL", "KEYCLOAK_REALM", "KEYCLOAK_CLIENT_ID"],
@@ -232,34 +253,45 @@ def test_infra_job_checks_and_synthesizes_both_stacks(
     }[answers["auth"]] + (["SENTRY_DSN_SECRET_ARN"] if answers.get("sentry") else [])
     context = {k: v for k, v in infra.get("env", {}).items() if k.isupper() and "vars." in str(v)}
     assert context == {name: f"${{{{ vars.{name} }}}}" for name in variables}
-    for name in variables:
-        assert f'"${name}"' in runs  # passed into CDK_CONTEXT_JSON
+    # The deployments get the same variables, for the same context.
+    for name in DEPLOY_JOBS:
+        deploy_env = jobs[name]["env"]
+        assert {k: deploy_env[k] for k in variables} == context
 
 
 def test_ci_synthesizes_prod_with_a_certificate_and_dev_without(
     render: Callable[[str], Path], tmp_path: Path
 ) -> None:
-    """Prod refuses to synthesize without a certificate: CI passes one, as the deploy must."""
-    jobs = _workflow(render("monolith-postgresql-cdk-keycloak"))["jobs"]
+    """Prod refuses to synthesize without a certificate and its domain name: CI passes them,
+    as the deploy must; and the delivery stack, for this repository."""
+    project = render("monolith-postgresql-cdk-keycloak")
+    jobs = _workflow(project)["jobs"]
     (step,) = [s for s in _steps(jobs["infra"]) if s.get("name", "").startswith("Synthesize")]
     certificate = step["env"]["CERTIFICATE_ARN"]
     assert certificate.startswith("${{ vars.CERTIFICATE_ARN || 'arn:aws:acm:")
     placeholder = certificate.split("'")[1]
+    assert step["env"]["DOMAIN_NAME"] == "${{ vars.DOMAIN_NAME || 'api.example.com' }}"
 
     contexts = run_with_recording_uv(
         step["run"],
         tmp_path,
         {
+            "GITHUB_REPOSITORY": "acme/svc",
             "CERTIFICATE_ARN": placeholder,
+            "DOMAIN_NAME": "api.example.com",
             "KEYCLOAK_URL": "https://id.example.com",
             "KEYCLOAK_REALM": "svc",
             "KEYCLOAK_CLIENT_ID": "svc",
             "SENTRY_DSN_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:dsn-AbC123",
         },
+        cwd=project / "infra",
     )
 
     assert "certificate_arn" not in contexts["cdk.out/dev"]
+    assert "domain_name" not in contexts["cdk.out/dev"]
     assert contexts["cdk.out/prod"]["certificate_arn"] == placeholder
+    assert contexts["cdk.out/prod"]["domain_name"] == "api.example.com"
+    assert contexts.pop("cdk.out/delivery") == {"repository": "acme/svc"}
     for context in contexts.values():
         assert "sentry_dsn" not in context
         assert context["sentry_dsn_secret_arn"].startswith("arn:aws:secretsmanager:")

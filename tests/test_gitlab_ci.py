@@ -32,6 +32,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "monolith-none-no-iac": {"database": "none", "iac": "none"},
 }
 CHECK_JOBS = {"lint", "types", "tests", "security"}
+DEPLOY_JOBS = {"push-image", "deploy-dev", "deploy-prod"}
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +57,8 @@ def _jobs(pipeline: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         name: body
         for name, body in pipeline.items()
-        if isinstance(body, dict) and "stage" in body and not name.startswith(".")
+        # A job names its stage or its script (or both through `extends`).
+        if isinstance(body, dict) and {"stage", "script"} & set(body) and not name.startswith(".")
     }
 
 
@@ -90,10 +92,16 @@ def test_the_jobs_fit_the_variant(label: str, render: Callable[[str], Path]) -> 
 
     expected = CHECK_JOBS | {"template-update"}
     if answers["architecture"] == "monolith":
-        expected.add("dockerfile")
+        expected |= {"dockerfile", "docker-build"}  # the image builds, as deploy.sh builds it
     if answers["iac"] == "cdk":
-        expected.add("infra")
+        expected |= {"infra", "deploy-dev", "deploy-prod"}
+        if answers["architecture"] == "monolith":
+            expected.add("push-image")  # Docker runs in its own job, beside a docker:dind
     assert set(jobs) == expected
+    if "docker-build" in jobs:
+        build = jobs["docker-build"]
+        assert "docker build --platform linux/amd64" in _script(build, pipeline)
+        assert pipeline[".docker"]["services"][0]["name"].endswith("-dind")
     services = [s["name"] for s in jobs["tests"].get("services", [])]
     assert services == (["postgres:17-alpine"] if answers["database"] == "postgresql" else [])
     if "infra" in jobs:
@@ -101,6 +109,10 @@ def test_the_jobs_fit_the_variant(label: str, render: Callable[[str], Path]) -> 
         assert ("lambda-package" in infra) == (answers["architecture"] == "serverless")
         for step in ("pytest", "mypy", "python app.py", "cfn-lint", "checkov"):
             assert step in infra
+        # The delivery stack is synthesized, linted and scanned like dev's and prod's.
+        assert "python delivery.py" in infra
+        assert "cdk.out/delivery/*.template.json" in infra
+        assert "for stacks in dev prod delivery" in infra
     assert "uv run --locked deptry src" in _script(jobs["lint"], pipeline)  # imports declared
 
 
@@ -109,31 +121,44 @@ def test_the_infra_job_requires_the_providers_variables(render: Callable[[str], 
     infra = _script(_jobs(pipeline)["infra"], pipeline)
 
     assert "for name in KEYCLOAK_URL KEYCLOAK_REALM KEYCLOAK_CLIENT_ID; do" in infra
-    assert '--arg keycloak_url "${KEYCLOAK_URL:-}"' in infra
+    assert 'context="$(scripts/cdk-context.sh "$environment")"' in infra
 
 
 def test_prod_is_synthesized_with_a_certificate_and_dev_without(
     render: Callable[[str], Path], tmp_path: Path
 ) -> None:
     """Prod refuses to synthesize without a certificate: CI passes one, as the deploy must."""
-    pipeline = _pipeline(render("monolith-postgresql-cdk-keycloak"))
+    project = render("monolith-postgresql-cdk-keycloak")
+    pipeline = _pipeline(project)
     (synth,) = [block for block in _jobs(pipeline)["infra"]["script"] if "app.py" in block]
-    contexts = run_with_recording_uv(synth, tmp_path, {"KEYCLOAK_URL": "https://id"})
+    provider = {"KEYCLOAK_URL": "https://id", "KEYCLOAK_REALM": "r", "KEYCLOAK_CLIENT_ID": "c"}
+    gitlab = {"CI_PROJECT_PATH": "acme/svc", "CI_SERVER_URL": "https://gitlab.example.com"}
+    contexts = run_with_recording_uv(synth, tmp_path, provider | gitlab, cwd=project / "infra")
 
     assert "certificate_arn" not in contexts["cdk.out/dev"]
+    assert "domain_name" not in contexts["cdk.out/dev"]
     assert contexts["cdk.out/prod"]["certificate_arn"].startswith("arn:aws:acm:")
+    assert contexts["cdk.out/prod"]["domain_name"] == "api.example.com"
     assert contexts["cdk.out/prod"]["keycloak_url"] == "https://id"
+    assert contexts["cdk.out/delivery"] == {
+        "repository": "acme/svc",
+        "gitlab_url": "https://gitlab.example.com",
+    }
 
 
 def test_the_infra_job_passes_the_sentry_dsn_secret_not_the_dsn(
     render: Callable[[str], Path],
 ) -> None:
-    pipeline = _pipeline(render("serverless-dynamodb-cdk-cognito"))
+    project = render("serverless-dynamodb-cdk-cognito")
+    pipeline = _pipeline(project)
     infra = _script(_jobs(pipeline)["infra"], pipeline)
+    context = (project / "infra" / "scripts" / "cdk-context.sh").read_text()
 
-    assert '--arg sentry_dsn_secret_arn "${SENTRY_DSN_SECRET_ARN:-}"' in infra
-    assert "--arg sentry_dsn " not in infra
-    assert "certificate_arn" not in infra  # API Gateway serves HTTPS by itself
+    assert "scripts/cdk-context.sh" in infra
+    assert '--arg sentry_dsn_secret_arn "${SENTRY_DSN_SECRET_ARN:-}"' in context
+    assert "--arg sentry_dsn " not in context
+    for text in (infra, context):
+        assert "certificate_arn" not in text  # API Gateway serves HTTPS by itself
 
 
 @pytest.mark.parametrize("label", VARIANTS)
@@ -152,6 +177,8 @@ def test_checks_run_for_merge_requests_and_the_bot_only_on_schedule(
         if name == "template-update":
             assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
             assert job["interruptible"] is False
+        elif name in DEPLOY_JOBS:
+            continue  # their own rules: tests/test_delivery.py
         else:
             assert ".checks" in job["extends"], name
 
