@@ -37,6 +37,7 @@ from uv import find_uv_bin
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
+ALARM_EMAIL = "oncall@example.com"
 COMMIT_ID = re.compile(r"^[0-9a-f]{40}$")
 CDK = ["run", "--locked", "npx", "--yes", "aws-cdk@2.1148.1", "deploy"]
 NEVER_DEPLOYED = re.compile(r"^deploy\.sh: error: commit [0-9a-f]{40} was never deployed to dev ")
@@ -348,6 +349,7 @@ def stubs(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
             "SMOKE_INTERVAL": "1",
             "AWS_ACCOUNT_ID": ACCOUNT,
             "AWS_REGION": REGION,
+            "ALARM_EMAIL": ALARM_EMAIL,
             **IDENTITY_PROVIDER,
         }
         env.update(variables)
@@ -378,6 +380,7 @@ def stubs(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         (("dev",), {"AWS_REGION": ""}, "AWS_REGION is not set: set it to the region"),
         (("prod",), {"AWS_REGION": "Ireland"}, "AWS_REGION='Ireland' is not an AWS region"),
         (("dev",), {"COMMIT": "main"}, "COMMIT='main' is not a full 40-character commit SHA"),
+        (("dev",), {"ALARM_EMAIL": "<unset>"}, "ALARM_EMAIL is not set: set it to who receives"),
         (("prod",), {}, "CERTIFICATE_ARN is not set: prod serves HTTPS only: set it to"),
         (("prod",), {"CERTIFICATE_ARN": "arn:aws:acm:x"}, "DOMAIN_NAME is not set: set it to"),
         (("dev",), {"KEYCLOAK_REALM": ""}, "set the variables KEYCLOAK_REALM: the identity"),
@@ -490,6 +493,8 @@ def test_dev_monolith_builds_and_pushes_the_image_then_deploys_and_smoke_tests(
         "sentry_dsn_secret_arn": secret,
         "commit": head,
     }
+    # A new stack needs AlarmEmail: every deployment passes it, so the first one from CI works.
+    assert deploy[-6:-4] == ["--parameters", f"AlarmEmail={ALARM_EMAIL}"]
     assert deploy[-4:-1] == ["--require-approval", "never", "--outputs-file"]
     assert f"smoke.sh: {url}/health answered 200" in done.stdout
 
