@@ -32,6 +32,7 @@ def check(url: str) -> None:
             status, echoed = response.status, response.headers.get(REQUEST_ID_HEADER)
     except urllib.error.HTTPError as error:
         status, echoed = error.code, error.headers.get(REQUEST_ID_HEADER)
+        error.close()
     except OSError as error:
         msg = f"GET {url} failed: {error}"
         raise CheckFailedError(msg) from error
