@@ -11,7 +11,8 @@ and pytest (whose PostgreSQL tests run a real server, and whose API contract tes
 Schemathesis); for serverless, the built Lambda package answers an HTTP API event under
 the target Python. `check_infra` checks that CDK runs on a Node.js LTS release jsii supports
 (no end-of-life warning, none silenced), runs the CDK app's own lint, types and tests, then
-cfn-lint and checkov on the CloudFormation it synthesizes for dev and prod.
+cfn-lint and checkov on the CloudFormation it synthesizes for dev and prod, and for the
+delivery stack (CI's deploy roles) when the project has a pipeline.
 """
 
 from __future__ import annotations
@@ -57,7 +58,10 @@ INFRA_PROD_CONTEXT = {
     "certificate_arn": (
         "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
     ),
+    "domain_name": "api.example.com",
 }
+# The delivery stack's one required setting, as its one-time deploy passes it.
+INFRA_DELIVERY_CONTEXT = {"repository": "acme/svc"}
 
 
 # What detect-secrets flags in generated projects that is no secret, each by file, the
@@ -282,20 +286,16 @@ def check_infra(infra: Path) -> None:
     run([uv, "run", "--locked", "ruff", "format", "--check", "."], infra, infra_env)
     run([uv, "run", "--locked", "mypy"], infra, infra_env)
     run([uv, "run", "--locked", "pytest", "-p", "no:cacheprovider", "-q"], infra, infra_env)
-    for environment in ("dev", "prod"):
+    apps = [
+        ("dev", "app.py", {"env": "dev", **INFRA_CONTEXT}),
+        ("prod", "app.py", {"env": "prod", **INFRA_CONTEXT, **INFRA_PROD_CONTEXT}),
+    ]
+    if (infra / "delivery.py").is_file():
+        apps.append(("delivery", "delivery.py", INFRA_DELIVERY_CONTEXT))
+    for environment, app, context in apps:
         out = infra / "cdk.out" / environment
-        synth_env = {
-            **infra_env,
-            "CDK_OUTDIR": str(out),
-            "CDK_CONTEXT_JSON": json.dumps(
-                {
-                    "env": environment,
-                    **INFRA_CONTEXT,
-                    **(INFRA_PROD_CONTEXT if environment == "prod" else {}),
-                }
-            ),
-        }
-        synth = output([uv, "run", "--locked", "python", "app.py"], infra, synth_env)
+        synth_env = {**infra_env, "CDK_OUTDIR": str(out), "CDK_CONTEXT_JSON": json.dumps(context)}
+        synth = output([uv, "run", "--locked", "python", app], infra, synth_env)
         assert not NODE_WARNING.search(synth), f"jsii warns about Node.js {node}:\n{synth}"
         templates = sorted(str(p) for p in out.glob("*.template.json"))
         assert templates, f"nothing synthesized for {environment}"

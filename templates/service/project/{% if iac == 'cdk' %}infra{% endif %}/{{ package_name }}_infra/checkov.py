@@ -43,6 +43,15 @@ REASONS = {
         "topic encrypted with the AWS-managed SNS key; a customer-managed key costs "
         "$1/month for nothing to protect"
     ),
+    # S3
+    "CKV_AWS_18": (
+        "Server access logs need a second bucket of their own; CloudTrail already records "
+        "who changes the bucket, and only this app's own roles may write to it"
+    ),
+    "CKV_AWS_21": (
+        "The canary's run reports are written once and expire after 30 days: versions would "
+        "keep nothing worth keeping"
+    ),
     # Application Load Balancer
     "CKV_AWS_2": (
         "Dev only, deployed without a certificate: its load balancer serves plain HTTP; prod "
