@@ -28,6 +28,7 @@ from chassis.errors import ChassisError, ExitCode
 if TYPE_CHECKING:
     from chassis.answers import TemplateSpec
     from chassis.console import Output
+    from chassis.modules import AddResult
     from chassis.new import NewResult
     from chassis.update import UpdateResult
 
@@ -328,7 +329,8 @@ def update(
         typer.Option(help="Why a --set changes a decision; recorded in the new ADR."),
     ] = None,
 ) -> None:
-    """Merge later template changes into a project, keeping the team's edits.
+    """Merge later template changes into a project and its added modules, keeping the
+    team's edits.
 
     A --set that changes a decision writes a new ADR superseding the old one.
     Exits 0 when the merge is clean and 4 when conflicts remain to resolve (with
@@ -369,6 +371,15 @@ def update(
                     {"key": a.key, "value": a.value, "problem": a.problem, "set": a.set_flag}
                     for a in result.stale_answers
                 ],
+                "modules": [
+                    {
+                        "name": m.name,
+                        "answers_file": m.answers_file,
+                        "from": m.from_version,
+                        "to": m.to_version,
+                    }
+                    for m in result.modules
+                ],
             }
         )
     else:
@@ -406,7 +417,8 @@ def check(
     ] = Path(),
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Tell whether a newer template version exists: exit 0 if current, 3 if not.
+    """Tell whether a newer template version exists, for the project and each module it
+    added: exit 0 if all are current, 3 if not.
 
     Exits 5 when an earlier update left conflicts unresolved (markers or .rej files).
     """
@@ -424,6 +436,14 @@ def check(
                 "up_to_date": result.up_to_date,
                 "needs_trust": list(result.needs_trust),
                 "unresolved": list(result.unresolved),
+                "modules": [
+                    {
+                        "name": name,
+                        "current": version,
+                        "up_to_date": (name, version) not in result.behind,
+                    }
+                    for name, version in result.modules
+                ],
             }
         )
     else:
@@ -469,6 +489,72 @@ def presets(
         )
     else:
         out.presets(found)
+
+
+add_app = typer.Typer(help="Add a part to a project from its own template.", no_args_is_help=True)
+app.add_typer(add_app, name="add")
+
+
+@add_app.command("module")
+def add_module(
+    name: Annotated[
+        str,
+        typer.Argument(
+            parser=_given("name the module, such as orders"),
+            help="The module's name: a lower snake_case Python identifier, such as orders.",
+        ),
+    ],
+    path: Annotated[
+        Path, typer.Argument(parser=_given_path(PROJECT), help="The project to add it to.")
+    ] = Path(),
+    set_: SetOption = None,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Change nothing; list the files it would write.")
+    ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    trust: Annotated[
+        bool, typer.Option("--trust", help="Let a custom template load its Jinja extensions.")
+    ] = False,
+) -> None:
+    """Add a business module, rendered from the project's template at the project's
+    template version; `chassis update` keeps it up to date.
+
+    --set uses=notes makes it call the notes module through its service interface.
+    The files are left uncommitted, for review.
+    """
+    from chassis import answers  # noqa: PLC0415 - lazy: keeps --help fast
+    from chassis.modules import add_module as add  # noqa: PLC0415 - lazy: keeps --help fast
+
+    out = _output()
+    result = add(
+        path=path,
+        name=name,
+        overrides=answers.parse_sets(set_ or []),
+        plan=plan,
+        trust=trust,
+        on_added=_record_add,
+    )
+    if json_:
+        out.json(
+            {
+                "path": str(result.path),
+                "module": result.name,
+                "template_version": result.version,
+                "answers_file": result.answers_file,
+                "folder": result.folder,
+                "applied": result.applied,
+                "files": list(result.files),
+                "readme_row": result.readme_row,
+            }
+        )
+    else:
+        out.module_added(result)
+
+
+def _record_add(result: AddResult) -> None:
+    """Record a module that is in the project, for the message of an interruption."""
+    _state.done = f"module {result.name} was added to {result.path}, uncommitted"
+    _state.then = "review it with `git status` and `git diff`, then commit"
 
 
 template_app = typer.Typer(help="The template bundled with chassis.", no_args_is_help=True)
