@@ -63,7 +63,7 @@ def _update_heading(result: UpdateResult) -> str:
     verb = "Would update" if not result.applied else "Updated"
     where = escape(str(result.path))
     if result.from_version == result.to_version and not result.changed_answers:
-        head = f"{verb} the modules of {where} to template {result.to_version}"
+        head = f"{verb} the modules of {where} to template {result.to_version}:"
     else:
         head = f"{verb} {where} from template {result.from_version} to {result.to_version}"
         if result.changed_answers:

@@ -254,7 +254,9 @@ def _answers(
         refused = [p for p in error.problems if p.key == MODULE_QUESTION]
         if refused:
             raise ModuleNameError(
-                name, f"is refused by template {template.version}: {refused[0].message}"
+                name,
+                f"is refused by template {template.version}: {refused[0].message}",
+                "choose another name",
             ) from None
         raise
 
