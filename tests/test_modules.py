@@ -390,6 +390,9 @@ BAD = [
      "error: invalid answer colour: no such question (known: project_name, package_name, "
      "database, module_name, uses, migration_parent); fix it with --set KEY=VALUE or an "
      "answers file"),
+    ("project-answer", "pay", ("--set", "database=none"), None, 2,
+     "error: --set database is the project's answer, which every module shares; change it "
+     "for the project and its modules with `chassis update --set database=none`"),
     ("dirty", "pay", (), _dirty, 1,
      "error: {project} has uncommitted changes (README.md); commit or stash them first, so "
      "the new module can be reviewed and undone"),

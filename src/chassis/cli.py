@@ -128,9 +128,13 @@ def _complete_preset(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 def _complete_set(ctx: typer.Context, incomplete: str) -> list[str]:
-    """For ``new``: the template's questions; for ``update``: the project's answers."""
+    """For ``new``: the template's questions; for ``update``: the project's answers; for
+    ``add module``: ``uses=`` and the project's modules."""
     from chassis import _complete  # noqa: PLC0415 - lazy: keeps --help fast
 
+    if ctx.info_name == "module":
+        path = ctx.params.get("path")
+        return _complete.module_keys(Path(path) if path else None, incomplete)
     if ctx.info_name == "update":
         path = ctx.params.get("path")
         return _complete.answer_keys(Path(path) if path else None, incomplete)

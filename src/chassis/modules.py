@@ -118,6 +118,13 @@ def _add(
             f"--set {MODULE_QUESTION}=... cannot rename the module {name!r}",
             f"give the name as the argument: chassis add module {overrides[MODULE_QUESTION]}",
         )
+    shared = sorted(k for k in overrides if k in project.stored_answers)
+    if shared:
+        sets = " ".join(f"--set {k}={overrides[k]}" for k in shared)
+        raise UsageError(
+            f"--set {shared[0]} is the project's answer, which every module shares",
+            f"change it for the project and its modules with `chassis update {sets}`",
+        )
     used = _uses(name, overrides.get(USES, ""), modules)
     answers = _answers(project, template, name, overrides)
     dirty = git.dirty_files(project.path)
