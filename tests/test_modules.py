@@ -607,6 +607,19 @@ def test_a_changed_answer_reaches_the_modules(cli: Cli, two_modules: Path) -> No
         assert recorded["_commit"] == "1.0.0"
 
 
+def test_update_does_not_set_a_modules_own_answer(cli: Cli, two_modules: Path) -> None:
+    before = snapshot(two_modules)
+
+    result = cli("update", two_modules, "--set", "uses=notes")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: --set uses is a module's own answer, which `chassis update` does not change; "
+        "pass --set only for the project's answers, which its modules share"
+    )
+    assert snapshot(two_modules) == before
+
+
 def test_a_conflict_in_a_module_is_reported(cli: Cli, two_modules: Path, template: Path) -> None:
     project = two_modules
     api = project / "src/proj/modules/orders/api.py"

@@ -34,6 +34,7 @@ from chassis.errors import (
     UsageError,
 )
 from chassis.projects import (
+    MODULE_QUESTIONS,
     OpenTemplate,
     Project,
     module_answers_file,
@@ -45,9 +46,7 @@ from chassis.update import FileChange, apply_changes, git_root, update_lock
 
 __all__ = ["AddResult", "add_module", "alembic_heads"]
 
-MODULE_QUESTION = "module_name"
-USES = "uses"
-MIGRATION_PARENT = "migration_parent"
+MODULE_QUESTION, USES, MIGRATION_PARENT = MODULE_QUESTIONS
 README = "README.md"
 README_START, README_END = "<!-- chassis:modules -->", "<!-- /chassis:modules -->"
 

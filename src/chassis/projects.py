@@ -19,6 +19,7 @@ from chassis.errors import NotAProjectError, TemplateError
 __all__ = [
     "ANSWERS_FILE",
     "MODULE_ANSWERS",
+    "MODULE_QUESTIONS",
     "UNSAFE_SETTINGS",
     "CheckResult",
     "Module",
@@ -39,6 +40,8 @@ ANSWERS_FILE = ".copier-answers.yml"
 # (Copier's pattern for several templates in one project: `copier update -a FILE`).
 MODULE_ANSWERS = ".copier-answers.module-{name}.yml"
 _MODULE_PREFIX, _MODULE_SUFFIX = MODULE_ANSWERS.split("{name}")
+# The questions only a module's render asks (CONTRACT: hidden from a project's render).
+MODULE_QUESTIONS = ("module_name", "uses", "migration_parent")
 
 
 def module_answers_file(name: str) -> str:

@@ -39,9 +39,18 @@ from chassis.errors import (
     TasksInterruptedError,
     TemplateError,
     UpdateInProgressError,
+    UsageError,
 )
 from chassis.lock import lock_dependencies, uv_projects
-from chassis.projects import Module, OpenTemplate, Project, read_modules, read_project, source_for
+from chassis.projects import (
+    MODULE_QUESTIONS,
+    Module,
+    OpenTemplate,
+    Project,
+    read_modules,
+    read_project,
+    source_for,
+)
 
 __all__ = [
     "FileChange",
@@ -160,6 +169,12 @@ def _update(
     modules = read_modules(project)
     _refuse_unless_updatable(project, target, modules, source)
     overrides = dict(overrides or {})
+    own = [key for key in MODULE_QUESTIONS if key in overrides]
+    if own:
+        raise UsageError(
+            f"--set {own[0]} is a module's own answer, which `chassis update` does not change",
+            "pass --set only for the project's answers, which its modules share",
+        )
     current = target == project.version and all(m.version == target for m in modules)
     if current and not overrides:
         return UpdateResult(project.path, project.version, target, applied=not plan)
