@@ -734,3 +734,55 @@ def test_plain_copier_updates_a_module_as_chassis_does(
 
     assert result.exit_code == 0, result.stderr
     assert snapshot(plain) == snapshot(project)
+
+
+@pytest.mark.parametrize("mode", ["inline", "rej"])
+def test_a_conflict_in_the_project_does_not_stop_the_modules(
+    cli: Cli, two_modules: Path, template: Path, mode: str
+) -> None:
+    """Copier updates a clean tree only: the project's conflict is committed in the clone
+    before the modules' runs, and still reported against the project's own HEAD."""
+    project = two_modules
+    (project / "src/proj/app.py").write_text('"""The app, as the team has it."""\n')
+    commit_all(project)
+    release(template, "1.1.0", V1_1)
+    head = git("rev-parse", "HEAD", cwd=project)
+
+    result = cli("update", project, "--conflict", mode, "--json")
+
+    assert result.exit_code == 4, result.stderr
+    report = json.loads(result.stdout)
+    assert report["conflicts"] == ["src/proj/app.py"]
+    statuses = {f["path"]: f["status"] for f in report["files"]}
+    assert statuses["src/proj/modules/orders/schemas.py"] == "added"
+    assert statuses["src/proj/modules/billing/api.py"] == "updated"
+    if mode == "rej":
+        assert statuses["src/proj/app.py.rej"] == "rejected"
+    else:
+        assert "<<<<<<< " in (project / "src/proj/app.py").read_text()
+    assert git("rev-parse", "HEAD", cwd=project) == head  # the clone's commits stay there
+
+
+def test_module_files_deleted_by_the_team_or_by_the_template(
+    cli: Cli, two_modules: Path, template: Path
+) -> None:
+    project = two_modules
+    (project / "src/proj/modules/orders/api.py").unlink()  # the team's choice
+    tests = project / "tests/test_billing_api.py"
+    tests.write_text(tests.read_text() + "# the team's own case\n")
+    commit_all(project)
+    release(template, "1.1.0", {**V1_1, "module/tests/test_{{ module_name }}_api.py.jinja": None})
+
+    result = cli("update", project, "--json")
+
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    statuses = {f["path"]: f["status"] for f in report["files"]}
+    assert statuses["src/proj/modules/orders/api.py"] == "kept-deleted"
+    assert statuses["tests/test_billing_api.py"] == "deleted"
+    assert statuses["tests/test_orders_api.py"] == "deleted"
+    assert not (project / "src/proj/modules/orders/api.py").exists()
+    assert report["notes"] == [
+        "tests/test_billing_api.py had your edits, and the template no longer has it, so the "
+        "update deletes it; your version stays in git: git show HEAD:tests/test_billing_api.py"
+    ]
