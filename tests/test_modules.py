@@ -458,8 +458,22 @@ def test_a_template_without_a_module_part_is_named(cli: Cli, template_repo: Path
     assert snapshot(project) == before
 
 
-def test_a_failed_copy_leaves_nothing_behind(
-    cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("failure", "code", "said"),
+    [
+        (OSError(28, "No space left on device"), 1, "No space left on device"),
+        (KeyboardInterrupt(), 130, "interrupted: nothing was changed"),
+    ],
+    ids=["error", "ctrl-c"],
+)
+def test_a_copy_cut_short_leaves_nothing_behind(
+    cli: Cli,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    failure: BaseException,
+    code: int,
+    said: str,
 ) -> None:
     before = snapshot(project)
     copied: list[str] = []
@@ -467,7 +481,7 @@ def test_a_failed_copy_leaves_nothing_behind(
 
     def copy_then_fail(source: Path, target: Path, **kwargs: bool) -> object:
         if len(copied) == 3:
-            raise OSError(28, "No space left on device")
+            raise failure
         copied.append(str(target))
         return real(source, target, **kwargs)
 
@@ -475,8 +489,8 @@ def test_a_failed_copy_leaves_nothing_behind(
 
     result = cli("add", "module", "orders", project)
 
-    assert result.exit_code == 1
-    assert "No space left on device" in result.stderr
+    assert result.exit_code == code
+    assert said in result.stderr
     assert len(copied) == 3  # the copy had begun
     assert snapshot(project) == before
     assert status(project) == ""
