@@ -28,7 +28,7 @@ from chassis.errors import ChassisError, ExitCode
 if TYPE_CHECKING:
     from chassis.answers import TemplateSpec
     from chassis.console import Output
-    from chassis.modules import AddResult
+    from chassis.engine import AddResult
     from chassis.new import NewResult
     from chassis.update import UpdateResult
 
@@ -526,11 +526,10 @@ def add_module(
     --set uses=notes makes it call the notes module through its service interface.
     The files are left uncommitted, for review.
     """
-    from chassis import answers  # noqa: PLC0415 - lazy: keeps --help fast
-    from chassis.modules import add_module as add  # noqa: PLC0415 - lazy: keeps --help fast
+    from chassis import answers, engine  # noqa: PLC0415 - lazy: keeps --help fast
 
     out = _output()
-    result = add(
+    result = engine.add_module(
         path=path,
         name=name,
         overrides=answers.parse_sets(set_ or []),

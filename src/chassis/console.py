@@ -22,9 +22,8 @@ from rich.text import Text
 
 from chassis.adr import Record
 from chassis.answers import MISSING, Choice, Preset, Question, TemplateSpec
-from chassis.engine import CheckResult, NewResult, UpdateResult
+from chassis.engine import AddResult, CheckResult, NewResult, UpdateResult
 from chassis.errors import ChassisError, ExitCode
-from chassis.modules import AddResult
 from chassis.sources import TemplateSource
 
 __all__ = ["Output"]
