@@ -13,12 +13,20 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import Result, commit_all, git, release, snapshot, write_tree
+from test_interruptions import (
+    SIGNALS,
+    Hold,
+    assert_interrupted,
+    git_stub,
+    start,
+)
 
 from chassis.modules import alembic_heads
 
@@ -800,3 +808,97 @@ def test_module_files_deleted_by_the_team_or_by_the_template(
         "tests/test_billing_api.py had your edits, and the template no longer has it, so the "
         "update deletes it; your version stays in git: git show HEAD:tests/test_billing_api.py"
     ]
+
+
+# --- real processes, interrupted (the harness of tests/test_interruptions.py) ----------
+
+
+@pytest.fixture(name="hold")
+def _hold(tmp_path: Path) -> Iterator[Hold]:
+    """Where a held chassis process and the test talk, as in tests/test_interruptions.py."""
+    root = tmp_path / "hold"
+    root.mkdir()
+    made = Hold(root)
+    yield made
+    made.release()  # frees a hold a failed test left waiting
+
+
+ADD_MOMENTS = {
+    # Copier checking out the template, to render the module in the scratch folder.
+    "render": "clone --no-checkout",
+    # The copy into the project (signals held off): after the second file.
+    "apply": None,
+}
+UPDATE_MOMENTS = {
+    # Between the project's Copier run and a module's, in the throwaway clone.
+    "module": "before updating module billing",
+    "apply": None,
+}
+
+
+def _interrupt(
+    args: tuple[str, ...],
+    pattern: str | None,
+    *,
+    project: Path,
+    send: Callable[[subprocess.Popen[str]], None],
+    hold: Hold,
+    tmp_path: Path,
+) -> None:
+    """Run `chassis ARGS` in ``project``, held where git's arguments hold ``pattern`` (or,
+    for None, in the copy into the project), send it the signal, and check that it says
+    nothing changed, and that nothing did."""
+    before, head = snapshot(project), git("rev-parse", "HEAD", cwd=project)
+    tools = None if pattern is None else git_stub(tmp_path / "tools", hold, pattern)
+    hooked = hold if pattern is None else None
+    run = start(*args, cwd=project, logs=tmp_path / "logs", path=tools, hooked=hooked)
+    run.wait_for(hold.reached.exists)
+    send(run.process)
+    if pattern is None:
+        time.sleep(0.1)  # the signal is pending: signals are held off during the copy
+        assert run.process.poll() is None
+        assert snapshot(project) != before  # the copy has begun
+        hold.release()
+    code, out, err = run.finish()
+
+    assert_interrupted(code, out, err)
+    assert snapshot(project) == before
+    assert status(project) == ""
+    assert git("rev-parse", "HEAD", cwd=project) == head
+
+
+@SIGNALS
+@pytest.mark.parametrize("moment", ADD_MOMENTS)
+def test_an_interrupted_add_module_leaves_nothing_behind(
+    *,
+    moment: str,
+    send: Callable[[subprocess.Popen[str]], None],
+    cli: Cli,
+    project: Path,
+    hold: Hold,
+    tmp_path: Path,
+) -> None:
+    args = ("add", "module", "orders")
+    _interrupt(args, ADD_MOMENTS[moment], project=project, send=send, hold=hold, tmp_path=tmp_path)
+
+    assert cli("add", "module", "orders", project).exit_code == 0
+
+
+@SIGNALS
+@pytest.mark.parametrize("moment", UPDATE_MOMENTS)
+def test_an_interrupted_update_of_modules_leaves_nothing_behind(
+    *,
+    moment: str,
+    send: Callable[[subprocess.Popen[str]], None],
+    cli: Cli,
+    two_modules: Path,
+    template: Path,
+    hold: Hold,
+    tmp_path: Path,
+) -> None:
+    release(template, "1.1.0", V1_1)
+    pattern = UPDATE_MOMENTS[moment]
+    _interrupt(("update",), pattern, project=two_modules, send=send, hold=hold, tmp_path=tmp_path)
+
+    assert cli("update", two_modules).exit_code == 0
+    assert answers(two_modules, ".copier-answers.module-billing.yml")["_commit"] == "1.1.0"
