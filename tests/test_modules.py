@@ -36,6 +36,12 @@ COPIER_YML = """\
 _subdirectory: "{{ 'module' if module_name | default('') else 'project' }}"
 _templates_suffix: .jinja
 _answers_file: .copier-answers.yml
+_message_after_copy: |
+  {%- if module_name | default('') %}
+  {{ _uv | default('uv') }} run pytest tests/test_{{ module_name }}_api.py
+  {%- else %}
+  {{ _uv | default('uv') }} run pytest
+  {%- endif %}
 
 project_name:
   type: str
@@ -237,7 +243,12 @@ def test_add_module_writes_the_module_uncommitted_and_records_its_answers(
     assert lines[0] == f"Added module orders to {project} from template 1.0.0:"
     assert [f"added {f}" for f in MODULE_FILES] == lines[1:7]
     assert lines[7] == "updated README.md: | `orders` | `src/proj/modules/orders/` | uses: — |"
-    assert "Review with `git status` and `git diff`, then commit" in result.stdout
+    assert lines[-4:] == [
+        "Review with `git status` and `git diff`, then commit: git add --all && git commit",
+        "",
+        "Next:",
+        "uv run pytest tests/test_orders_api.py",  # the template's message, for the module
+    ]
 
 
 def test_a_module_using_another_chains_its_migration_and_calls_its_service(

@@ -256,12 +256,20 @@ class Output:
             self.out.print(f"  [green]{'added':<10}[/] {escape(file)}")
         if result.readme_row is not None:
             self.out.print(f"  [cyan]{'updated':<10}[/] README.md: {escape(result.readme_row)}")
-        if result.applied:
-            self.out.print(
-                f"\nIts answers are in {escape(result.answers_file)}: `chassis update` keeps it "
-                "up to date.\nReview with `git status` and `git diff`, then commit: "
-                "git add --all && git commit"
-            )
+        if not result.applied:
+            return
+        for note in result.notes:
+            self.err.print(f"[yellow]note:[/] {escape(note)}")
+        self.out.print(
+            f"\nIts answers are in {escape(result.answers_file)}: `chassis update` keeps it "
+            "up to date.\nReview with `git status` and `git diff`, then commit: "
+            "git add --all && git commit"
+        )
+        steps = [line for line in result.next_steps.strip().splitlines() if line.strip()]
+        if steps:
+            self.out.print("\n[bold]Next:[/]")
+            for line in steps:
+                self.out.print(f"  {escape(line)}", soft_wrap=True)
 
     def template_exported(self, source: TemplateSource) -> None:
         self.out.print(

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import ast
 import keyword
+import os
 import re
 import shutil
+import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,7 @@ from chassis.errors import (
     TemplateError,
     UsageError,
 )
+from chassis.lock import uv_command
 from chassis.projects import (
     MODULE_QUESTIONS,
     OpenTemplate,
@@ -62,6 +65,8 @@ class AddResult:
     applied: bool
     folder: str | None = None  # the module's package folder, relative to the project
     answers: Mapping[str, Any] | None = None
+    next_steps: str = ""  # the template's message after copy, for the module
+    notes: tuple[str, ...] = ()
 
 
 def add_module(
@@ -144,15 +149,9 @@ def _add(
         raise ModuleExistsError(name, taken)
     folder = _module_folder(files, name)
     row = None
-    readme = project.path / README
-    if folder is not None and readme.is_file() and README not in files:
+    if folder is not None and README not in files:
         row = f"| `{name}` | `{folder}/` | uses: {', '.join(used) or '—'} |"
-        text = _with_row(readme.read_text(encoding="utf-8"), row)
-        if text is None:
-            row = None
-        else:
-            (stage / README).write_text(text, encoding="utf-8")
-            shutil.copymode(readme, stage / README)
+        row = _add_row(project.path / README, stage / README, row)
     result = AddResult(
         project.path,
         name,
@@ -166,6 +165,7 @@ def _add(
     )
     if plan:
         return result
+    result = replace(result, **_next_steps(template, answers, project, answers_file))
     changes = [FileChange(f, "added") for f in files]
     if row is not None:
         changes.append(FileChange(README, "updated"))
@@ -175,6 +175,27 @@ def _add(
             raise DirtyTreeError(project.path, dirty, change="the new module")
         apply_changes(stage, project.path, changes, applied=lambda: on_added(result))
     return result
+
+
+def _next_steps(
+    template: OpenTemplate, answers: Mapping[str, Any], project: Project, answers_file: str
+) -> dict[str, Any]:
+    """The template's ``_message_after_copy`` for the module (a module-aware template
+    says the module's next steps there), with what Copier gives it besides the answers.
+    One that cannot be rendered is left out, with a note: the module stands."""
+    conf = {
+        "dst_path": str(project.path),
+        "src_path": template.source.url,
+        "vcs_ref": template.version,
+        "answers_file": answers_file,
+        "sep": os.sep,
+        "os": "linux" if sys.platform.startswith("linux") else sys.platform,
+    }
+    context = {**answers, "_uv": uv_command(), "_copier_conf": conf}
+    try:
+        return {"next_steps": str(template.spec.render(template.spec.next_steps, context))}
+    except Exception as error:  # noqa: BLE001 - any template error: the module stands
+        return {"notes": (f"the template's message after copy could not be shown: {error}",)}
 
 
 def _check_name(name: str) -> None:
@@ -274,6 +295,19 @@ def _module_folder(files: list[str], name: str) -> str | None:
         if found:
             return found[1]
     return None
+
+
+def _add_row(readme: Path, staged: Path, row: str) -> str | None:
+    """Write ``readme`` with ``row`` in its module table to ``staged``, and return the
+    row; None (nothing written) when there is no README or no table in it."""
+    if not readme.is_file():
+        return None
+    text = _with_row(readme.read_bytes().decode("utf-8"), row)  # its own newlines kept
+    if text is None:
+        return None
+    staged.write_bytes(text.encode("utf-8"))
+    shutil.copymode(readme, staged)
+    return row
 
 
 def _with_row(readme: str, row: str) -> str | None:
