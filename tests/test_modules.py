@@ -194,6 +194,7 @@ def add(cli: Cli, project: Path, name: str, *args: str) -> Result:
     return result
 
 
+MODULE_ANSWERS_FILE = ".copier-answers.module-orders.yml"
 MODULE_FILES = [
     ".copier-answers.module-orders.yml",
     "src/proj/migrations/versions/orders_0001_create_orders.py",
@@ -913,3 +914,19 @@ def test_an_interrupted_update_of_modules_leaves_nothing_behind(
 
     assert cli("update", two_modules).exit_code == 0
     assert answers(two_modules, ".copier-answers.module-billing.yml")["_commit"] == "1.1.0"
+
+
+@pytest.mark.parametrize("given", ["--set", "--answers-file"])
+def test_new_refuses_a_modules_answer(
+    cli: Cli, template: Path, two_modules: Path, given: str
+) -> None:
+    value = "module_name=orders" if given == "--set" else two_modules / MODULE_ANSWERS_FILE
+
+    result = cli("new", "other", "--template", template, "--defaults", "--no-lock", given, value)
+
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: module_name is a module's answer, and `chassis new` creates a project; "
+        "leave it out; in the new project, add modules with `chassis add module NAME`"
+    )
+    assert not Path("other").exists()

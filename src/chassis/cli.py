@@ -251,6 +251,7 @@ def new(
                 )
         provided.update(from_file)
     provided.update(sets)
+    _refuse_module_answers(spec, provided)
     layered_defaults = {**answers.git_defaults(), **answers.user_config_defaults()}
     context = {"_folder_name": target.name}
 
@@ -278,6 +279,21 @@ def new(
 
     steps = _message_after_copy(spec, {**context, **final, "_uv": uv_command()}, result)
     out.created(result, f"cd {shlex.quote(str(dest))}\n{steps}")
+
+
+def _refuse_module_answers(spec: TemplateSpec, provided: dict[str, Any]) -> None:
+    """Refuse a module's own answer given to `new`: with the template's module questions
+    answered, Copier would render a module where a project was asked for."""
+    from chassis.errors import UsageError  # noqa: PLC0415 - lazy, as the command's imports
+    from chassis.projects import MODULE_QUESTIONS  # noqa: PLC0415
+
+    asked = {question.name for question in spec.questions}
+    given = [key for key in MODULE_QUESTIONS if key in asked and key in provided]
+    if given:
+        raise UsageError(
+            f"{given[0]} is a module's answer, and `chassis new` creates a project",
+            "leave it out; in the new project, add modules with `chassis add module NAME`",
+        )
 
 
 def _message_after_copy(spec: TemplateSpec, answers: dict[str, Any], result: NewResult) -> str:
