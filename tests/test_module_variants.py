@@ -1,22 +1,25 @@
 """Projects with added modules pass their own checks, for every database and both
-architectures: module `orders`, then `invoices` using `orders`, added with plain Copier
-from the bundled template at the project's own template version.
+architectures: module `orders`, then `invoices` using `orders`, added with `chassis add
+module` from the bundled template at the project's own template version.
 
-`add_module` stands in for `chassis add module` until the CLI has it: it renders the
-module template as that command does, with the project's answers and the three module
-answers, into the module's own answers file.
+`add_module` renders a module with plain
+Copier, as a team without chassis would, to show that the module template records its
+answers in the module's own answers file and nothing in the project's.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from checks import check_no_markers, check_project
-from conftest import render_bundled
+from conftest import Result, commit_all, git, render_bundled
+
+Cli = Callable[..., Result]
 
 # Each database on each architecture that can have it (serverless has no SQLite), with
 # the identity providers spread over them so that the permission tests run too. Without
@@ -52,8 +55,8 @@ def alembic_heads(project: Path) -> list[str]:
 
 
 def add_module(project: Path, name: str, uses: str = "") -> None:
-    """Render module ``name`` into ``project`` as `chassis add module` does."""
-    # Plain Copier, as the module template must work with it too; chassis add module replaces it.
+    """Render module ``name`` into ``project`` with plain Copier, as the module template
+    must also work without chassis."""
     from copier import Settings, run_copy  # noqa: PLC0415, TID251
 
     recorded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
@@ -106,12 +109,16 @@ def test_a_module_records_its_answers_and_a_project_none(tmp_path: Path) -> None
     ids=["-".join(combination) for combination in COMBINATIONS],
 )
 def test_a_project_with_two_modules_passes_its_own_checks(
-    tmp_path: Path, architecture: str, database: str, auth: str
+    cli: Cli, tmp_path: Path, architecture: str, database: str, auth: str
 ) -> None:
     answers = {"architecture": architecture, "database": database, "auth": auth}
     project, _ = render_bundled(tmp_path, {**answers, "ci": "none", "iac": "none"})
-    add_module(project, "orders")
-    add_module(project, "invoices", uses="orders")
+    git("init", "--quiet", cwd=project)
+    commit_all(project, "Generated")
+    for name, given in [("orders", ()), ("invoices", ("--set", "uses=orders"))]:
+        added = cli("add", "module", name, project, *given)
+        assert added.exit_code == 0, added.stdout + added.stderr
+        commit_all(project, f"Add {name}")
 
     modules = sorted(p.name for p in (project / "src/svc/modules").iterdir() if p.is_dir())
     assert modules == ["invoices", "notes", "orders"]
