@@ -58,14 +58,10 @@ class OpenTemplate:
     spec: answers_.TemplateSpec
 
 
-@dataclass(frozen=True)
-class Project:
-    """A generated project: where it is and what its answers file records."""
+class _Recorded:
+    """What an answers file records: the template's source and version, and the answers."""
 
-    path: Path
     answers: Mapping[str, Any]
-    # The answers file's name: Copier's default, or the template's own `_answers_file`.
-    answers_file: str = ".copier-answers.yml"
 
     @property
     def src_path(self) -> str:
@@ -81,7 +77,17 @@ class Project:
 
 
 @dataclass(frozen=True)
-class Module:
+class Project(_Recorded):
+    """A generated project: where it is and what its answers file records."""
+
+    path: Path
+    answers: Mapping[str, Any]
+    # The answers file's name: Copier's default, or the template's own `_answers_file`.
+    answers_file: str = ".copier-answers.yml"
+
+
+@dataclass(frozen=True)
+class Module(_Recorded):
     """A module added to a project: its name and what its own answers file records."""
 
     name: str
@@ -90,18 +96,6 @@ class Module:
     @property
     def answers_file(self) -> str:
         return module_answers_file(self.name)
-
-    @property
-    def src_path(self) -> str:
-        return str(self.answers["_src_path"])
-
-    @property
-    def version(self) -> str:
-        return str(self.answers["_commit"])
-
-    @property
-    def stored_answers(self) -> dict[str, Any]:
-        return {k: v for k, v in self.answers.items() if not k.startswith("_")}
 
 
 @dataclass(frozen=True)
