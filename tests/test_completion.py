@@ -57,6 +57,25 @@ def test_update_offers_the_projects_recorded_answers(cli: Cli) -> None:
     assert _complete_set(_Ctx("update", path=Path("nowhere")), "") == []  # type: ignore[arg-type]
 
 
+def test_add_module_offers_uses_and_the_projects_modules(tmp_path: Path) -> None:
+    project = tmp_path / "svc"
+    for folder in ("notes", "orders", "billing"):
+        (project / "src/svc/modules" / folder).mkdir(parents=True)
+        (project / "src/svc/modules" / folder / "__init__.py").write_text("")
+    (project / ".copier-answers.yml").write_text("_commit: 0.1.0\n")
+    (project / ".copier-answers.module-orders.yml").write_text("_commit: 0.1.0\n")
+    ctx = _Ctx("module", path=project / "src")
+
+    assert _complete_set(ctx, "") == ["uses="]  # type: ignore[arg-type]
+    assert _complete_set(ctx, "uses=") == [  # type: ignore[arg-type]
+        "uses=billing",
+        "uses=notes",
+        "uses=orders",
+    ]
+    assert _complete_set(ctx, "uses=notes,o") == ["uses=notes,orders"]  # type: ignore[arg-type]
+    assert _complete_set(ctx, "other=") == []  # type: ignore[arg-type]
+
+
 def test_broken_files_complete_nothing(tmp_path: Path) -> None:
     (tmp_path / ".copier-answers.yml").write_text("{[ not yaml")
     assert _complete.answer_keys(tmp_path, "") == []
@@ -88,10 +107,12 @@ def test_completion_loads_neither_copier_nor_jinja() -> None:
     assert done.stdout.strip() == "[]", done.stderr
 
 
-@pytest.mark.parametrize("name", ["new", "update"])
+@pytest.mark.parametrize("name", ["new", "update", "add module"])
 def test_the_completers_are_wired(name: str) -> None:
     import typer  # noqa: PLC0415
 
-    command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+    command = typer.main.get_command(app)
+    for word in name.split():
+        command = command.commands[word]  # type: ignore[attr-defined]
     options = {p.name: p for p in command.params}
     assert options["set_"]._custom_shell_complete is not None

@@ -60,6 +60,7 @@ def test_check_reports_a_newer_version_with_exit_3(
         "up_to_date": False,
         "needs_trust": [],
         "unresolved": [],
+        "modules": [],
     }
 
 

@@ -66,17 +66,28 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> History:
 class TeamEdits:
     """What the team changed after generating: files it added, text it replaced in the
     template's files, files it deleted. Applied again to a fresh render of the new
-    template, they give what the update must produce."""
+    template, they give what the update must produce.
+
+    ``superseded``: the files whose edits the new template makes needless, and rewrites
+    where the team made them (since 0.2.0 the app finds its modules: registering one by
+    hand in app.py and migrations/env.py, and the README's copy-and-rename sentence).
+    The update reports them as conflicts, and the team takes the template's side."""
 
     added: dict[str, bytes] = field(default_factory=dict)
     replaced: list[tuple[str, str, str]] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    superseded: set[str] = field(default_factory=set)
 
-    def replace(self, path: str, old: str, new: str) -> None:
+    def replace(self, path: str, old: str, new: str, *, superseded: bool = False) -> None:
         self.replaced.append((path, old, new))
+        if superseded:
+            self.superseded.add(path)
 
-    def apply(self, project: Path) -> None:
+    def apply(self, project: Path, *, superseded: bool = True) -> None:
+        """Make the edits in ``project``; without ``superseded``, those the team drops."""
         for path, old, new in self.replaced:
+            if path in self.superseded and not superseded:
+                continue
             file = project / path
             text = file.read_text()
             assert old in text, f"{path} no longer has {old!r}"
@@ -134,6 +145,7 @@ def _add_tags_module(project: Path, edits: TeamEdits) -> None:
             "registers the notes table\n",
             "registers the notes table\n"
             f"from {module}.tags import models as tags_models  # noqa: F401\n",
+            superseded=True,
         )
     if answers["database"] == "dynamodb":
         edits.replace(
@@ -155,11 +167,13 @@ def _add_tags_module(project: Path, edits: TeamEdits) -> None:
         f"{pkg}/app.py",
         f"from {module}.notes import api as notes_api\n",
         f"from {module}.notes import api as notes_api\nfrom {module}.tags import api as tags_api\n",
+        superseded=True,
     )
     edits.replace(
         f"{pkg}/app.py",
         "    app.include_router(notes_api.router)\n",
         "    app.include_router(notes_api.router)\n    app.include_router(tags_api.router)\n",
+        superseded=True,
     )
     edits.replace(
         "tests/conftest.py",
@@ -208,6 +222,7 @@ def _team_edits(project: Path) -> TeamEdits:
         "To add one, copy `modules/notes/`, rename it, and\ninclude its router in `app.py`.",
         "To add one, copy `modules/tags/`, the\nteam's reference module, "
         "rename it, include its router in `app.py`, and ask\n#svc-dev for a review.",
+        superseded=True,
     )
     edits.replace(".env.example", "LOG_LEVEL=INFO\n", "LOG_LEVEL=DEBUG\n")
     edits.apply(project)
@@ -245,9 +260,9 @@ def test_updating_from_the_previous_release_keeps_every_team_edit(
     commit_all(project, "Add tags, document them, log more, drop pre-commit")
 
     plan = cli("update", project, "--plan", "--json")
-    assert plan.exit_code == 0, plan.stderr
+    assert plan.exit_code == (4 if edits.superseded else 0), plan.stdout + plan.stderr
     planned = json.loads(plan.stdout)
-    assert planned["conflicts"] == []
+    assert sorted(planned["conflicts"]) == sorted(edits.superseded)
     # A file the team deleted and the template changed stays deleted, and the plan says so.
     kept = [f["path"] for f in planned["files"] if f["status"] == "kept-deleted"]
     assert set(kept) <= set(edits.deleted)
@@ -255,10 +270,10 @@ def test_updating_from_the_previous_release_keeps_every_team_edit(
 
     updated = cli("update", project, "--json")
 
-    assert updated.exit_code == 0, updated.stdout + updated.stderr
+    assert updated.exit_code == (4 if edits.superseded else 0), updated.stdout + updated.stderr
     report = json.loads(updated.stdout)
     assert (report["from"], report["to"]) == (history.previous, history.current)
-    assert report["conflicts"] == []
+    assert sorted(report["conflicts"]) == sorted(edits.superseded)
     # What the update must produce: the current template with the same answers, plus
     # the team's edits (uv.lock is the team's: the reference render is not locked).
     expected = Path.cwd() / "expected" / "svc"
@@ -268,7 +283,9 @@ def test_updating_from_the_previous_release_keeps_every_team_edit(
         project / ".copier-answers.yml", "--defaults", "--no-git", "--no-lock",
     )  # fmt: skip
     assert fresh.exit_code == 0, fresh.stderr
-    edits.apply(expected)
+    edits.apply(expected, superseded=False)
+    for path in edits.superseded:  # the team resolves each conflict with the template's side
+        (project / path).write_bytes((expected / path).read_bytes())
     got = {k: v for k, v in _files(project).items() if not k.endswith("uv.lock")}
     want = _files(expected)
     assert sorted(got) == sorted(want)
@@ -476,15 +493,7 @@ def test_a_changed_decision_leaves_domain_code_untouched(cli: Cli, name: str) ->
     for path, text in DIGEST.items():
         (project / path).parent.mkdir(parents=True, exist_ok=True)
         (project / path).write_text(text)
-    app = project / "src/svc/app.py"
-    imported = "from svc.modules.digest import api as digest_api\n"
-    included = "    app.include_router(digest_api.router)\n"
-    notes_included = "    app.include_router(notes_api.router)\n"
-    app.write_text(
-        app.read_text()
-        .replace("from svc.modules.notes ", f"{imported}from svc.modules.notes ")
-        .replace(notes_included, notes_included + included)
-    )
+    # Nothing to register: the app includes every module's router by itself.
     commit_all(project, "Add the digest module")
     domain = [*NOTES_DOMAIN, *DIGEST]
     before = {path: (project / path).read_bytes() for path in domain}
@@ -504,8 +513,6 @@ def test_a_changed_decision_leaves_domain_code_untouched(cli: Cli, name: str) ->
         (f"docs/adr/{old}", f"docs/adr/{new}") for old, new in change.superseded.items()
     }
     assert {path: (project / path).read_bytes() for path in domain} == before
-    assert imported in app.read_text()
-    assert included in app.read_text()
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert set(change.sets) <= {f"{key}={value}" for key, value in recorded.items()}
     assert (project / change.appears).exists()

@@ -2,7 +2,8 @@
 
 Read straight from YAML, without Copier or Jinja: the bundled template's presets and
 questions for ``new`` (nothing for a ``--template``, which may be a URL away), the
-project's recorded answers for ``update``. Any problem completes nothing.
+project's recorded answers for ``update``, and ``uses=`` with the project's modules for
+``add module``. Any problem completes nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["answer_keys", "preset_names", "question_keys", "set_values"]
+__all__ = ["answer_keys", "module_keys", "preset_names", "question_keys", "set_values"]
 
 
 def _bundled() -> Path | None:
@@ -77,6 +78,33 @@ def answer_keys(path: Path | None, incomplete: str) -> list[str]:
     questions = _questions(None) if recorded.get("_src_path") == BUNDLED_SRC else {}
     known = {str(k): questions.get(str(k)) for k in recorded if not str(k).startswith("_")}
     return set_values(known, incomplete)
+
+
+def module_keys(path: Path | None, incomplete: str) -> list[str]:
+    """For ``add module --set``: ``uses=``, then the modules of the project at ``path``
+    (or above it), the added ones and the packages under ``src/*/modules/``, each after
+    the ones already named (``uses=orders,b`` -> ``uses=orders,billing``)."""
+    from chassis.projects import MODULE_ANSWERS, find_root  # noqa: PLC0415 - lazy
+
+    key, has_value, value = incomplete.partition("=")
+    if not has_value:
+        return ["uses="] if "uses".startswith(key) else []
+    if key != "uses":
+        return []
+    prefix, suffix = MODULE_ANSWERS.split("{name}")
+    try:
+        root = find_root(Path.cwd() if path is None else path.resolve())
+        names = {
+            p.name.removeprefix(prefix).removesuffix(suffix)
+            for p in root.glob(MODULE_ANSWERS.format(name="*"))
+        }
+        names |= {p.parent.name for p in root.glob("src/*/modules/*/__init__.py")}
+    except Exception:  # noqa: BLE001 - completion must never fail
+        return []
+    done, comma, last = value.rpartition(",")
+    named = set(done.split(comma)) if comma else set()
+    start = f"uses={done}{comma}"
+    return [start + n for n in sorted(names) if n.startswith(last) and n not in named]
 
 
 def set_values(questions: Mapping[str, Any], incomplete: str) -> list[str]:

@@ -134,7 +134,10 @@ def run_copy(
     trust: bool,
     version: str | None = None,
     skip_tasks: bool = False,
+    answers_file: str | None = None,
 ) -> None:
+    """Render ``template`` into ``stage``; ``answers_file`` names the answers file it
+    writes there (default: the template's own ``_answers_file``), as a module's is."""
     from copier import Settings, run_copy  # noqa: PLC0415 - lazy: keeps --help fast
 
     with copier_errors(template.source.url), _tasks_print_to_stderr():
@@ -149,6 +152,7 @@ def run_copy(
             quiet=True,
             unsafe=trust or template.source.trusted,
             skip_tasks=skip_tasks,
+            answers_file=answers_file,
         )
 
 

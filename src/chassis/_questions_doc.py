@@ -33,6 +33,8 @@ def render(spec: TemplateSpec) -> str:
     for question in spec.questions:
         if question.ask is False:  # kept by chassis, never asked (adr_numbers)
             continue
+        if question.when is not True:  # the module questions: `chassis add module` sets them
+            continue
         lines += [f"## `{question.name}`", "", question.help or "(no help text)", ""]
         lines += [f"- type: {question.type}", f"- default: {_default(spec, question.name)}"]
         if question.choices:

@@ -28,6 +28,7 @@ from chassis.errors import ChassisError, ExitCode
 if TYPE_CHECKING:
     from chassis.answers import TemplateSpec
     from chassis.console import Output
+    from chassis.engine import AddResult
     from chassis.new import NewResult
     from chassis.update import UpdateResult
 
@@ -127,9 +128,13 @@ def _complete_preset(ctx: typer.Context, incomplete: str) -> list[str]:
 
 
 def _complete_set(ctx: typer.Context, incomplete: str) -> list[str]:
-    """For ``new``: the template's questions; for ``update``: the project's answers."""
+    """For ``new``: the template's questions; for ``update``: the project's answers; for
+    ``add module``: ``uses=`` and the project's modules."""
     from chassis import _complete  # noqa: PLC0415 - lazy: keeps --help fast
 
+    if ctx.info_name == "module":
+        path = ctx.params.get("path")
+        return _complete.module_keys(Path(path) if path else None, incomplete)
     if ctx.info_name == "update":
         path = ctx.params.get("path")
         return _complete.answer_keys(Path(path) if path else None, incomplete)
@@ -246,6 +251,7 @@ def new(
                 )
         provided.update(from_file)
     provided.update(sets)
+    _refuse_module_answers(spec, provided)
     layered_defaults = {**answers.git_defaults(), **answers.user_config_defaults()}
     context = {"_folder_name": target.name}
 
@@ -273,6 +279,21 @@ def new(
 
     steps = _message_after_copy(spec, {**context, **final, "_uv": uv_command()}, result)
     out.created(result, f"cd {shlex.quote(str(dest))}\n{steps}")
+
+
+def _refuse_module_answers(spec: TemplateSpec, provided: dict[str, Any]) -> None:
+    """Refuse a module's own answer given to `new`: with the template's module questions
+    answered, Copier would render a module where a project was asked for."""
+    from chassis.errors import UsageError  # noqa: PLC0415 - lazy, as the command's imports
+    from chassis.projects import MODULE_QUESTIONS  # noqa: PLC0415
+
+    asked = {question.name for question in spec.questions}
+    given = [key for key in MODULE_QUESTIONS if key in asked and key in provided]
+    if given:
+        raise UsageError(
+            f"{given[0]} is a module's answer, and `chassis new` creates a project",
+            "leave it out; in the new project, add modules with `chassis add module NAME`",
+        )
 
 
 def _message_after_copy(spec: TemplateSpec, answers: dict[str, Any], result: NewResult) -> str:
@@ -328,7 +349,8 @@ def update(
         typer.Option(help="Why a --set changes a decision; recorded in the new ADR."),
     ] = None,
 ) -> None:
-    """Merge later template changes into a project, keeping the team's edits.
+    """Merge later template changes into a project and its added modules, keeping the
+    team's edits.
 
     A --set that changes a decision writes a new ADR superseding the old one.
     Exits 0 when the merge is clean and 4 when conflicts remain to resolve (with
@@ -369,6 +391,15 @@ def update(
                     {"key": a.key, "value": a.value, "problem": a.problem, "set": a.set_flag}
                     for a in result.stale_answers
                 ],
+                "modules": [
+                    {
+                        "name": m.name,
+                        "answers_file": m.answers_file,
+                        "from": m.from_version,
+                        "to": m.to_version,
+                    }
+                    for m in result.modules
+                ],
             }
         )
     else:
@@ -406,7 +437,8 @@ def check(
     ] = Path(),
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Tell whether a newer template version exists: exit 0 if current, 3 if not.
+    """Tell whether a newer template version exists, for the project and each module it
+    added: exit 0 if all are current, 3 if not.
 
     Exits 5 when an earlier update left conflicts unresolved (markers or .rej files).
     """
@@ -424,6 +456,14 @@ def check(
                 "up_to_date": result.up_to_date,
                 "needs_trust": list(result.needs_trust),
                 "unresolved": list(result.unresolved),
+                "modules": [
+                    {
+                        "name": name,
+                        "current": version,
+                        "up_to_date": (name, version) not in result.behind,
+                    }
+                    for name, version in result.modules
+                ],
             }
         )
     else:
@@ -469,6 +509,71 @@ def presets(
         )
     else:
         out.presets(found)
+
+
+add_app = typer.Typer(help="Add a part to a project from its own template.", no_args_is_help=True)
+app.add_typer(add_app, name="add")
+
+
+@add_app.command("module")
+def add_module(
+    name: Annotated[
+        str,
+        typer.Argument(
+            parser=_given("name the module, such as orders"),
+            help="The module's name: a lower snake_case Python identifier, such as orders.",
+        ),
+    ],
+    path: Annotated[
+        Path, typer.Argument(parser=_given_path(PROJECT), help="The project to add it to.")
+    ] = Path(),
+    set_: SetOption = None,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Change nothing; list the files it would write.")
+    ] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    trust: Annotated[
+        bool, typer.Option("--trust", help="Let a custom template load its Jinja extensions.")
+    ] = False,
+) -> None:
+    """Add a business module, rendered from the project's template at the project's
+    template version; `chassis update` keeps it up to date.
+
+    --set uses=notes makes it call the notes module through its service interface.
+    The files are left uncommitted, for review.
+    """
+    from chassis import answers, engine  # noqa: PLC0415 - lazy: keeps --help fast
+
+    out = _output()
+    result = engine.add_module(
+        path=path,
+        name=name,
+        overrides=answers.parse_sets(set_ or []),
+        plan=plan,
+        trust=trust,
+        on_added=_record_add,
+    )
+    if json_:
+        out.json(
+            {
+                "path": str(result.path),
+                "module": result.name,
+                "template_version": result.version,
+                "answers_file": result.answers_file,
+                "folder": result.folder,
+                "applied": result.applied,
+                "files": list(result.files),
+                "readme_row": result.readme_row,
+            }
+        )
+    else:
+        out.module_added(result)
+
+
+def _record_add(result: AddResult) -> None:
+    """Record a module that is in the project, for the message of an interruption."""
+    _state.done = f"module {result.name} was added to {result.path}, uncommitted"
+    _state.then = "review it with `git status` and `git diff`, then commit"
 
 
 template_app = typer.Typer(help="The template bundled with chassis.", no_args_is_help=True)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from packaging.version import Version
 from rich.console import Console
 from rich.markup import escape
 from rich.padding import Padding
@@ -21,7 +22,7 @@ from rich.text import Text
 
 from chassis.adr import Record
 from chassis.answers import MISSING, Choice, Preset, Question, TemplateSpec
-from chassis.engine import CheckResult, NewResult, UpdateResult
+from chassis.engine import AddResult, CheckResult, NewResult, UpdateResult
 from chassis.errors import ChassisError, ExitCode
 from chassis.sources import TemplateSource
 
@@ -53,6 +54,24 @@ def _resolve(result: UpdateResult) -> str:
             "files, then commit."
         )
     return "Resolve the markers (<<<<<<< / >>>>>>>), then commit."
+
+
+def _update_heading(result: UpdateResult) -> str:
+    """What an update (or its plan) changes: the project's version and answers, and the
+    modules it brings along."""
+    verb = "Would update" if not result.applied else "Updated"
+    where = escape(str(result.path))
+    if result.from_version == result.to_version and not result.changed_answers:
+        head = f"{verb} the modules of {where} to template {result.to_version}:"
+    else:
+        head = f"{verb} {where} from template {result.from_version} to {result.to_version}"
+        if result.changed_answers:
+            head += " with " + ", ".join(f"{k}={v}" for k, v in result.changed_answers.items())
+        if result.modules:
+            head += ", and its modules"
+    if result.modules:
+        head += " " + ", ".join(f"{escape(m.name)} (from {m.from_version})" for m in result.modules)
+    return head
 
 
 @dataclass
@@ -147,17 +166,8 @@ class Output:
                 f"{escape(str(result.path))} is up to date with template {result.to_version}."
             )
             return
-        verb = "Would update" if not result.applied else "Updated"
-        self.out.print(
-            f"{verb} {escape(str(result.path))} from template {result.from_version} "
-            f"to {result.to_version}"
-            + (
-                " with " + ", ".join(f"{k}={v}" for k, v in result.changed_answers.items())
-                if result.changed_answers
-                else ""
-            )
-            + ":"
-        )
+
+        self.out.print(_update_heading(result) + ":")
         for change in result.changes:
             style = _STATUS_STYLE[change.status]
             detail = f" ({escape(change.detail)})" if change.detail else ""
@@ -202,12 +212,27 @@ class Output:
                 "then commit."
             )
         if result.up_to_date:
-            self.out.print(f"Up to date: template {result.current} is the latest.")
+            modules = f" for the project and its {len(result.modules)} module(s)"
+            self.out.print(
+                f"Up to date: template {result.current} is the latest"
+                + (modules if result.modules else "")
+                + "."
+            )
+        elif not Version(result.current) < Version(result.latest):
+            for name, version in result.behind:
+                self.out.print(
+                    f"[yellow]Update available:[/] module {escape(name)} is at template "
+                    f"{version} -> {result.latest}. Run `chassis update`."
+                )
         else:
             self.out.print(
                 f"[yellow]Update available:[/] template {result.current} -> {result.latest}. "
                 "Run `chassis update`."
             )
+            for name, version in result.behind:
+                self.out.print(
+                    f"  module {escape(name)} is at template {version}: the update brings it along."
+                )
             if result.needs_trust:
                 self.out.print(
                     f"The template runs code on your machine ({', '.join(result.needs_trust)}):"
@@ -215,6 +240,36 @@ class Output:
                     f"{escape(result.source)} for good (`trust:` in the chassis config, "
                     "$CHASSIS_TRUST in CI)."
                 )
+
+    def module_added(self, result: AddResult) -> None:
+        where = escape(str(result.path))
+        if result.applied:
+            self.out.print(
+                f"[green]Added[/] module {escape(result.name)} to {where} from template "
+                f"{result.version}:"
+            )
+        else:
+            self.out.print(
+                f"Would add module {escape(result.name)} to {where} from template {result.version}:"
+            )
+        for file in result.files:
+            self.out.print(f"  [green]{'added':<10}[/] {escape(file)}")
+        if result.readme_row is not None:
+            self.out.print(f"  [cyan]{'updated':<10}[/] README.md: {escape(result.readme_row)}")
+        if not result.applied:
+            return
+        for note in result.notes:
+            self.err.print(f"[yellow]note:[/] {escape(note)}")
+        self.out.print(
+            f"\nIts answers are in {escape(result.answers_file)}: `chassis update` keeps it "
+            "up to date.\nReview with `git status` and `git diff`, then commit: "
+            "git add --all && git commit"
+        )
+        steps = [line for line in result.next_steps.strip().splitlines() if line.strip()]
+        if steps:
+            self.out.print("\n[bold]Next:[/]")
+            for line in steps:
+                self.out.print(f"  {escape(line)}", soft_wrap=True)
 
     def template_exported(self, source: TemplateSource) -> None:
         self.out.print(

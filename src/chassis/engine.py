@@ -1,8 +1,9 @@
 """The operations behind the commands, as plain functions that return data.
 
-``new`` (chassis.new), ``update`` (chassis.update) and ``check`` (chassis.projects)
-each live in a module of their own; chassis._copier is the one boundary that imports
-Copier. This module gathers what the command line and the tests call.
+``new`` (chassis.new), ``update`` (chassis.update), ``check`` (chassis.projects) and
+``add_module`` (chassis.modules) each live in a module of their own; chassis._copier
+is the one boundary that imports Copier. This module gathers what the command line and
+the tests call.
 
 Safety rules, each from DESIGN.md:
 
@@ -19,6 +20,7 @@ Safety rules, each from DESIGN.md:
 from __future__ import annotations
 
 from chassis._decisions import Decision
+from chassis.modules import AddResult, add_module
 from chassis.new import NewResult, check_target, new
 from chassis.projects import (
     ANSWERS_FILE,
@@ -33,6 +35,7 @@ from chassis.update import FileChange, UpdateResult, update
 
 __all__ = [
     "ANSWERS_FILE",
+    "AddResult",
     "CheckResult",
     "Decision",
     "FileChange",
@@ -40,6 +43,7 @@ __all__ = [
     "OpenTemplate",
     "Project",
     "UpdateResult",
+    "add_module",
     "check",
     "check_target",
     "new",

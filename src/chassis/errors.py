@@ -23,6 +23,8 @@ __all__ = [
     "GitError",
     "InvalidTargetError",
     "MissingExtensionError",
+    "ModuleExistsError",
+    "ModuleNameError",
     "NotAProjectError",
     "Problem",
     "StaleAnswer",
@@ -189,13 +191,36 @@ class NotAProjectError(ChassisError):
 
 
 class DirtyTreeError(ChassisError):
-    def __init__(self, path: Path, files: Sequence[str]) -> None:
+    def __init__(self, path: Path, files: Sequence[str], *, change: str = "the update") -> None:
         shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
         super().__init__(
             f"{path} has uncommitted changes ({shown})",
-            "commit or stash them first, so the update can be reviewed and undone",
+            f"commit or stash them first, so {change} can be reviewed and undone",
         )
         self.files = tuple(files)
+
+
+class ModuleNameError(ChassisError):
+    """``chassis add module NAME``: a name no module can have."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, name: str, problem: str, fix: str = "") -> None:
+        super().__init__(
+            f"module name {name!r} {problem}",
+            fix or "choose a lower snake_case name such as orders or order_items",
+        )
+
+
+class ModuleExistsError(ChassisError):
+    """``chassis add module NAME``: the project has that module, or its files, already."""
+
+    def __init__(self, name: str, found: Sequence[str]) -> None:
+        shown = ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+        super().__init__(
+            f"module {name!r} exists already ({shown})",
+            "choose another name; `chassis update` keeps an added module up to date",
+        )
 
 
 class GitError(ChassisError):

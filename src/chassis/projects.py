@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +18,35 @@ from chassis.errors import NotAProjectError, TemplateError
 
 __all__ = [
     "ANSWERS_FILE",
+    "MODULE_ANSWERS",
+    "MODULE_QUESTIONS",
     "UNSAFE_SETTINGS",
     "CheckResult",
+    "Module",
     "OpenTemplate",
     "Project",
     "check",
     "find_root",
+    "module_answers_file",
     "open_template",
+    "read_modules",
     "read_project",
     "source_for",
     "unresolved",
 ]
 
 ANSWERS_FILE = ".copier-answers.yml"
+# Each module a project added records its answers at the project root in one of these
+# (Copier's pattern for several templates in one project: `copier update -a FILE`).
+MODULE_ANSWERS = ".copier-answers.module-{name}.yml"
+_MODULE_PREFIX, _MODULE_SUFFIX = MODULE_ANSWERS.split("{name}")
+# The questions only a module's render asks (CONTRACT: hidden from a project's render).
+MODULE_QUESTIONS = ("module_name", "uses", "migration_parent")
+
+
+def module_answers_file(name: str) -> str:
+    """The answers file of the module ``name``, relative to the project root."""
+    return MODULE_ANSWERS.format(name=name)
 
 
 @dataclass(frozen=True)
@@ -42,14 +58,10 @@ class OpenTemplate:
     spec: answers_.TemplateSpec
 
 
-@dataclass(frozen=True)
-class Project:
-    """A generated project: where it is and what its answers file records."""
+class _Recorded:
+    """What an answers file records: the template's source and version, and the answers."""
 
-    path: Path
     answers: Mapping[str, Any]
-    # The answers file's name: Copier's default, or the template's own `_answers_file`.
-    answers_file: str = ".copier-answers.yml"
 
     @property
     def src_path(self) -> str:
@@ -65,6 +77,28 @@ class Project:
 
 
 @dataclass(frozen=True)
+class Project(_Recorded):
+    """A generated project: where it is and what its answers file records."""
+
+    path: Path
+    answers: Mapping[str, Any]
+    # The answers file's name: Copier's default, or the template's own `_answers_file`.
+    answers_file: str = ".copier-answers.yml"
+
+
+@dataclass(frozen=True)
+class Module(_Recorded):
+    """A module added to a project: its name and what its own answers file records."""
+
+    name: str
+    answers: Mapping[str, Any]
+
+    @property
+    def answers_file(self) -> str:
+        return module_answers_file(self.name)
+
+
+@dataclass(frozen=True)
 class CheckResult:
     path: Path
     source: str
@@ -75,10 +109,17 @@ class CheckResult:
     needs_trust: tuple[str, ...] = ()
     # Files an earlier update left unresolved: with conflict markers, or .rej files.
     unresolved: tuple[str, ...] = ()
+    # Each added module and the template version it records.
+    modules: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def behind(self) -> list[tuple[str, str]]:
+        """The modules (name, version) older than the latest template version."""
+        return [(n, v) for n, v in self.modules if Version(v) < Version(self.latest)]
 
     @property
     def up_to_date(self) -> bool:
-        return Version(self.current) >= Version(self.latest)
+        return Version(self.current) >= Version(self.latest) and not self.behind
 
 
 def open_template(
@@ -133,18 +174,25 @@ def read_project(path: Path) -> Project:
             "built from one template",
         )
     (answers_file,) = found
+    return Project(path, _checked_answers(answers_file), answers_file.name)
+
+
+def _checked_answers(answers_file: Path) -> dict[str, Any]:
+    """What ``answers_file`` records, or a NotAProjectError when it names no template
+    source and version."""
+    name = answers_file.name
     try:
         recorded = answers_.read_project_answers(answers_file)
     except Exception as error:
         raise NotAProjectError(
             f"{answers_file} cannot be read ({first_line(error)})",
-            f"restore it from git: git checkout HEAD -- {ANSWERS_FILE}",
+            f"restore it from git: git checkout HEAD -- {name}",
         ) from error
     for key in ("_src_path", "_commit"):
         if not isinstance(recorded.get(key), str) or not recorded[key]:
             raise NotAProjectError(
                 f"{answers_file} records no {key}, so its template version is unknown",
-                f"restore it from git history (git log -p -- {ANSWERS_FILE})",
+                f"restore it from git history (git log -p -- {name})",
             )
     try:
         Version(recorded["_commit"])  # every template version chassis reads is one
@@ -152,9 +200,9 @@ def read_project(path: Path) -> Project:
         raise NotAProjectError(
             f"{answers_file} records _commit {recorded['_commit']!r}, which is not a template "
             "version",
-            f"restore it from git history (git log -p -- {ANSWERS_FILE})",
+            f"restore it from git history (git log -p -- {name})",
         ) from None
-    return Project(path, recorded, answers_file.name)
+    return recorded
 
 
 def answers_files(folder: Path) -> list[Path]:
@@ -165,8 +213,37 @@ def answers_files(folder: Path) -> list[Path]:
     if default.is_file():
         return [default]
     return sorted(
-        p for p in folder.glob(".copier-answers*") if p.is_file() and p.suffix in {".yml", ".yaml"}
+        p
+        for p in folder.glob(".copier-answers*")
+        if p.is_file() and p.suffix in {".yml", ".yaml"} and not _is_module_file(p.name)
     )
+
+
+def _is_module_file(name: str) -> bool:
+    return name.startswith(_MODULE_PREFIX) and name.endswith(_MODULE_SUFFIX)
+
+
+def read_modules(project: Project) -> list[Module]:
+    """The modules added to ``project``: one for each module answers file at its root
+    (tracked by git, in a repository), each checked as the project's own is."""
+    root = project.path
+    if git.toplevel(root) is not None:
+        listed = git.run("ls-files", "-z", "--", f"{_MODULE_PREFIX}*{_MODULE_SUFFIX}", cwd=root)
+        names = sorted(n for n in listed.split("\0") if n and "/" not in n)
+    else:
+        names = sorted(p.name for p in root.glob(f"{_MODULE_PREFIX}*{_MODULE_SUFFIX}"))
+    modules = []
+    for name in names:
+        recorded = _checked_answers(root / name)
+        module = name.removeprefix(_MODULE_PREFIX).removesuffix(_MODULE_SUFFIX)
+        if recorded["_src_path"] != project.src_path:
+            raise NotAProjectError(
+                f"{name} records template {recorded['_src_path']}, not the project's "
+                f"{project.src_path}",
+                f"set _src_path in {name} to the project's template, as in {project.answers_file}",
+            )
+        modules.append(Module(module, recorded))
+    return modules
 
 
 def source_for(project: Project) -> sources.TemplateSource:
@@ -200,11 +277,15 @@ def check(*, path: Path) -> CheckResult:
     project = read_project(path)
     left = unresolved(project.path)
     source = source_for(project)
-    needs: tuple[str, ...] = ()
-    if Version(project.version) < Version(source.latest) and not source.trusted:
+    modules = tuple((m.name, m.version) for m in read_modules(project))
+    result = CheckResult(
+        project.path, project.src_path, project.version, source.latest, (), left, modules
+    )
+    if not result.up_to_date and not source.trusted:
         with sources.checkout(source, source.latest) as folder:
             needs = answers_.unsafe_settings(folder, UNSAFE_SETTINGS)
-    return CheckResult(project.path, project.src_path, project.version, source.latest, needs, left)
+        result = replace(result, needs_trust=needs)
+    return result
 
 
 # The lines Copier (and git) start a conflict with, and end it with.

@@ -39,11 +39,29 @@ from chassis.errors import (
     TasksInterruptedError,
     TemplateError,
     UpdateInProgressError,
+    UsageError,
 )
 from chassis.lock import lock_dependencies, uv_projects
-from chassis.projects import OpenTemplate, Project, read_project, source_for
+from chassis.projects import (
+    MODULE_QUESTIONS,
+    Module,
+    OpenTemplate,
+    Project,
+    read_modules,
+    read_project,
+    source_for,
+)
 
-__all__ = ["FileChange", "Status", "UpdateResult", "update"]
+__all__ = [
+    "FileChange",
+    "ModuleUpdate",
+    "Status",
+    "UpdateResult",
+    "apply_changes",
+    "git_root",
+    "update",
+    "update_lock",
+]
 
 # "rejected": a FILE.rej of the team's hunks that Copier could not apply (--conflict rej).
 Status = Literal["added", "updated", "conflict", "rejected", "deleted", "kept-deleted"]
@@ -60,6 +78,16 @@ class FileChange:
 
 
 @dataclass(frozen=True)
+class ModuleUpdate:
+    """An added module that the update updates, from its own answers file."""
+
+    name: str
+    answers_file: str
+    from_version: str
+    to_version: str
+
+
+@dataclass(frozen=True)
 class UpdateResult:
     path: Path
     from_version: str
@@ -71,6 +99,8 @@ class UpdateResult:
     notes: tuple[str, ...] = ()
     # Recorded answers the target no longer accepts: a plan reports them, an update stops.
     stale_answers: tuple[StaleAnswer, ...] = ()
+    # The added modules the update brings to the target version (or re-renders).
+    modules: tuple[ModuleUpdate, ...] = ()
 
     @property
     def conflicts(self) -> list[str]:
@@ -133,12 +163,20 @@ def _update(
 ) -> UpdateResult:
     """:func:`update`, with ``tmp`` for every temporary file."""
     project = read_project(path)
-    root = _git_root(project.path)
+    root = git_root(project.path)
     source = source_for(project)
     target = source.require(to) if to else source.latest
-    _refuse_unless_updatable(project, target)
+    modules = read_modules(project)
+    _refuse_unless_updatable(project, target, modules, source)
     overrides = dict(overrides or {})
-    if target == project.version and not overrides:
+    own = [key for key in MODULE_QUESTIONS if key in overrides]
+    if own:
+        raise UsageError(
+            f"--set {own[0]} is a module's own answer, which `chassis update` does not change",
+            "pass --set only for the project's answers, which its modules share",
+        )
+    current = target == project.version and all(m.version == target for m in modules)
+    if current and not overrides:
         return UpdateResult(project.path, project.version, target, applied=not plan)
     with sources.checkout(source, target) as folder:
         spec = answers_.load_spec(folder, trusted=trust or source.trusted, source=source.url)
@@ -151,10 +189,17 @@ def _update(
         if plan:
             return UpdateResult(project.path, project.version, target, stale_answers=chosen.stale)
         raise StaleAnswersError(target, chosen.stale)
-    if target == project.version and not chosen.changed:
+    # A module already at the target, with the answers the update gives, is left alone.
+    pending = [
+        m
+        for m in modules
+        if m.version != target
+        or any(m.stored_answers.get(k) != v for k, v in chosen.changed.items())
+    ]
+    if target == project.version and not chosen.changed and not pending:
         return UpdateResult(project.path, project.version, target, applied=not plan)
 
-    with _update_lock(root, project.path):
+    with update_lock(root, project.path):
         # Again under the lock: another update may have finished between the check above
         # and this one taking the lock, leaving its result uncommitted. Merging from HEAD
         # and copying over that result would mix the two (tests/test_interruptions.py).
@@ -167,6 +212,7 @@ def _update(
             project,
             template,
             chosen,
+            pending=pending,
             conflict=conflict,
             plan=plan,
             trust=trust,
@@ -176,14 +222,29 @@ def _update(
         if not plan:
             # A kept-deleted file stays as it is: deleted.
             written = [c for c in result.changes if c.status != "kept-deleted"]
-            backups = _apply(work, project.path, written, applied=lambda: on_applied(result))
-            if has_tasks and not skip_tasks:
+            backups = apply_changes(work, project.path, written, applied=lambda: on_applied(result))
+            if has_tasks and not skip_tasks and _updates_project(project, template, chosen):
                 answers = {**project.stored_answers, **chosen.changed}
                 relpath = project.path.relative_to(root)
                 result = _run_tasks(
                     template, result, answers, relpath=relpath, trust=trust, backups=backups
                 )
     return result
+
+
+def _updates_project(project: Project, template: OpenTemplate, chosen: _TargetAnswers) -> bool:
+    """Whether the project itself changes version or answers (not only its modules)."""
+    return project.version != template.version or bool(chosen.changed)
+
+
+@dataclass(frozen=True)
+class _Render:
+    """One answers file the update runs Copier for: the project's, or a module's."""
+
+    answers_file: str
+    stored: Mapping[str, Any]  # its recorded answers
+    version: str  # its recorded template version
+    new: Path  # the template as the update leaves it, for those answers
 
 
 def _merge(
@@ -193,32 +254,38 @@ def _merge(
     template: OpenTemplate,
     chosen: _TargetAnswers,
     *,
+    pending: list[Module],
     conflict: Conflict,
     plan: bool,
     trust: bool,
     reason: str | None,
     has_tasks: bool,
 ) -> tuple[UpdateResult, Path]:
-    """Run ``copier update`` in a clone of the repository at ``root``, and say what it
-    changes: the result (not applied yet) and the updated project in the clone."""
+    """Run ``copier update`` in a clone of the repository at ``root``, for the project
+    and then for each module in ``pending`` (each with its own answers file), and say
+    what it changes: the result (not applied yet) and the updated project in the clone.
+    """
     relpath = project.path.relative_to(root)
     changed = chosen.changed
     clone = tmp / "work"
     git.clone(root, clone)
     work = clone / relpath
-    # The template as the update leaves it: for the ADRs of changed answers, and to find
-    # the files the team deleted that the template changes (plan and update alike).
-    new = tmp / "new" / project.path.name
     stored = project.stored_answers
-    _copier.run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
+    renders: list[_Render] = []
     decided = None
     given = dict(changed)
-    if changed:
-        # Decided before Copier runs: the new records' numbers are answers it renders.
-        decided = plan_decisions(
-            template, project, answers=chosen.baseline, after=new, tmp=tmp, trust=trust
-        )
-        given.update(decided.answers)
+    if _updates_project(project, template, chosen):
+        # The template as the update leaves it: for the ADRs of changed answers, and to
+        # find the files the team deleted that the template changes (plan and update).
+        new = tmp / "new" / project.path.name
+        _copier.run_copy(template, new, {**stored, **changed}, trust=trust, skip_tasks=True)
+        renders.append(_Render(project.answers_file, stored, project.version, new))
+        if changed:
+            # Decided before Copier runs: the new records' numbers are answers it renders.
+            decided = plan_decisions(
+                template, project, answers=chosen.baseline, after=new, tmp=tmp, trust=trust
+            )
+            given.update(decided.answers)
     if NUMBERS not in given and NUMBERS not in chosen.baseline:
         # A project from before adr_numbers: recorded from the records in force.
         inferred = in_force_numbers(template, project, {})
@@ -226,35 +293,56 @@ def _merge(
             given[NUMBERS] = inferred
     # The template's tasks act on the project itself, once the update is in it (below);
     # a plan previews files and runs none.
-    _copier.run_update(
-        template,
-        work,
-        given,
-        conflict=conflict,
-        trust=trust,
-        skip_tasks=True,
-        answers_file=project.answers_file,
-    )
-    notes = _relock(work, original=project.path)
-    if plan and has_tasks:
-        needs = "" if trust or template.source.trusted else ", with --trust"
-        notes.append(f"{_PLAN_RAN_NO_TASK}: the update runs them{needs}")
+    if renders:
+        _copier.run_update(
+            template,
+            work,
+            given,
+            conflict=conflict,
+            trust=trust,
+            skip_tasks=True,
+            answers_file=project.answers_file,
+        )
     decisions: list[Decision] = []
     if decided is not None:
         decisions = record_decisions(
             project, decided, after=new, clone=clone, work=work, reason=reason
         )
-    changes = _changes(clone, relpath, conflict, original=project.path)
-    changes += _ignored_renders(work, new, project.path)
-    # The template as the project had it, rendered only when the report needs it: for a
-    # file the update deletes, or one the new template has that the project lacks.
-    missing = _missing(project.path, new, {c.path for c in changes})
-    if missing or any(c.status == "deleted" for c in changes):
-        old = tmp / "old" / project.path.name
-        version = project.version
-        _copier.run_copy(template, old, stored, trust=trust, version=version, skip_tasks=True)
-        notes += _edited_and_deleted(project.path, relpath, old, changes)
-        changes += _kept_deleted(old, new, missing)
+    unmerged = _update_modules(
+        clone, work, template, pending, given=given, conflict=conflict, trust=trust
+    )
+    for module in pending:
+        module_new = tmp / "new-module" / module.name / project.path.name
+        answers = {**module.stored_answers, **changed}
+        _copier.run_copy(
+            template,
+            module_new,
+            answers,
+            trust=trust,
+            skip_tasks=True,
+            answers_file=module.answers_file,
+        )
+        renders.append(
+            _Render(module.answers_file, module.stored_answers, module.version, module_new)
+        )
+    notes = _relock(work, original=project.path)
+    if plan and has_tasks:
+        needs = "" if trust or template.source.trusted else ", with --trust"
+        notes.append(f"{_PLAN_RAN_NO_TASK}: the update runs them{needs}")
+    if has_tasks and pending:
+        notes.append(
+            "the template's tasks run for the project only, not once per module: run them "
+            "for a module by hand if it needs them"
+        )
+    changes = _changes(clone, relpath, conflict, original=project.path, unmerged=unmerged)
+    for render in renders:
+        listed = {c.path for c in changes}
+        changes += [
+            c for c in _ignored_renders(work, render.new, project.path) if c.path not in listed
+        ]
+    notes += _deleted_and_kept(
+        tmp, project, template, renders, changes, relpath=relpath, trust=trust
+    )
     return UpdateResult(
         project.path,
         project.version,
@@ -264,7 +352,108 @@ def _merge(
         _shown(changed, template.spec),
         tuple(decisions),
         tuple(notes),
+        modules=tuple(
+            ModuleUpdate(m.name, m.answers_file, m.version, template.version) for m in pending
+        ),
     ), work
+
+
+def _update_modules(
+    clone: Path,
+    work: Path,
+    template: OpenTemplate,
+    pending: list[Module],
+    *,
+    given: Mapping[str, Any],
+    conflict: Conflict,
+    trust: bool,
+) -> set[str]:
+    """Run ``copier update -a FILE`` in the clone for each module in ``pending``; return
+    the files any Copier run left unmerged (from the repository root).
+
+    Copier updates only a clean tree, so what the runs before changed is committed in
+    the clone first; afterwards the clone is reset (its files kept) to the project's
+    own HEAD, so that the changes are still measured against the team's commit."""
+    unmerged = _unmerged(clone)
+    if not pending:
+        return unmerged
+    head = git.run("rev-parse", "HEAD", cwd=clone).strip()
+    for module in pending:
+        git.run("add", "--all", cwd=clone)
+        git.run(
+            "-c", "user.name=chassis", "-c", "user.email=chassis@invalid",
+            "-c", "commit.gpgsign=false",
+            "commit", "--quiet", "--no-verify", "--allow-empty", "-m",
+            f"chassis: before updating module {module.name}",
+            cwd=clone,
+        )  # fmt: skip
+        _copier.run_update(
+            template,
+            work,
+            given,
+            conflict=conflict,
+            trust=trust,
+            skip_tasks=True,
+            answers_file=module.answers_file,
+        )
+        unmerged |= _unmerged(clone)
+    git.run("reset", "--quiet", head, cwd=clone)
+    return unmerged
+
+
+def _unmerged(clone: Path) -> set[str]:
+    """The files git holds as unmerged in ``clone``: Copier's conflicts, before a commit
+    resolves them in the index."""
+    return {name for code, name in git.status(clone, renames=False) if _is_unmerged(code)}
+
+
+def _is_unmerged(code: str) -> bool:
+    return "U" in code or code in {"AA", "DD"}
+
+
+def _deleted_and_kept(
+    tmp: Path,
+    project: Project,
+    template: OpenTemplate,
+    renders: list[_Render],
+    changes: list[FileChange],
+    *,
+    relpath: Path,
+    trust: bool,
+) -> list[str]:
+    """Notes for the files the update deletes although the team edited them, and (added
+    to ``changes``) the files the template changes that the team deleted.
+
+    Each needs the template as the project (or the module) had it, rendered only when
+    the report needs it: for a file the update deletes, or one the new template has that
+    the project lacks. A deleted file belongs to the module whose old render has it,
+    else to the project."""
+    notes: list[str] = []
+    listed = {c.path for c in changes}
+    deleted = [c for c in changes if c.status == "deleted"]
+    kept: list[FileChange] = []
+    # Modules first: what none of them had is the project's.
+    for render in sorted(renders, key=lambda r: r.answers_file == project.answers_file):
+        missing = _missing(project.path, render.new, listed)
+        if not missing and not deleted:
+            continue
+        old = tmp / "old" / render.answers_file / project.path.name
+        _copier.run_copy(
+            template,
+            old,
+            render.stored,
+            trust=trust,
+            version=render.version,
+            skip_tasks=True,
+            answers_file=render.answers_file,
+        )
+        project_render = render.answers_file == project.answers_file
+        owned = [c for c in deleted if project_render or (old / c.path).is_file()]
+        deleted = [c for c in deleted if c not in owned]
+        notes += _edited_and_deleted(project.path, relpath, old, owned)
+        kept += _kept_deleted(old, render.new, missing)
+    changes += [c for c in kept if c.path not in {k.path for k in changes}]
+    return notes
 
 
 def _run_tasks(
@@ -325,13 +514,30 @@ def _run_tasks(
 _PLAN_RAN_NO_TASK = "the plan ran none of the template's tasks, which can change more files"
 
 
-def _refuse_unless_updatable(project: Project, target: str) -> None:
-    """Refuse an update to an older version, and one over uncommitted changes."""
+def _refuse_unless_updatable(
+    project: Project, target: str, modules: list[Module], source: sources.TemplateSource
+) -> None:
+    """Refuse an update to an older version (of the project or of a module), and one
+    over uncommitted changes."""
     if Version(target) < Version(project.version):
         raise ChassisError(
             f"cannot update from template {project.version} back to {target}",
             "pass a --to version newer than the project's, or revert with git",
         )
+    for module in modules:
+        if module.version not in source.versions:
+            raise TemplateError(
+                f"module {module.name} records template version {module.version}, which "
+                f"{project.src_path} does not have",
+                f"restore {module.answers_file} from git history "
+                f"(git log -p -- {module.answers_file})",
+            )
+        if Version(target) < Version(module.version):
+            raise ChassisError(
+                f"cannot update module {module.name} from template {module.version} back "
+                f"to {target}",
+                "pass a --to version no older than any module's, or revert with git",
+            )
     dirty = git.dirty_files(project.path)
     if dirty:
         raise DirtyTreeError(project.path, dirty)
@@ -424,7 +630,7 @@ def _shown(changed: Mapping[str, Any], spec: answers_.TemplateSpec) -> dict[str,
     return {k: "(hidden)" if k in secret else v for k, v in changed.items()}
 
 
-def _git_root(path: Path) -> Path:
+def git_root(path: Path) -> Path:
     root = git.toplevel(path)
     if root is None:
         raise GitError(
@@ -441,7 +647,7 @@ def _git_root(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _update_lock(root: Path, project: Path) -> Iterator[None]:
+def update_lock(root: Path, project: Path) -> Iterator[None]:
     """Hold ``.git/chassis-update.lock`` for one update, or refuse if another run holds it.
 
     filelock takes an OS lock on the file (``flock``), which the kernel releases however
@@ -490,11 +696,20 @@ def _relock(work: Path, *, original: Path) -> list[str]:
     return notes
 
 
-def _changes(clone: Path, relpath: Path, conflict: Conflict, *, original: Path) -> list[FileChange]:
+def _changes(
+    clone: Path,
+    relpath: Path,
+    conflict: Conflict,
+    *,
+    original: Path,
+    unmerged: set[str] | None = None,
+) -> list[FileChange]:
     """Classify every file the update changed in the clone, relative to the project.
 
-    ``original`` is the project itself, whose clean tree holds each file as it was.
+    ``original`` is the project itself, whose clean tree holds each file as it was;
+    ``unmerged``, the files a Copier run left unmerged before a commit in the clone.
     """
+    unmerged = unmerged or set()
     prefix = "" if str(relpath) == "." else f"{relpath.as_posix()}/"
     entries = git.status(clone / relpath, renames=False)
     rejected = {name.removesuffix(".rej") for _, name in entries if name.endswith(".rej")}
@@ -510,7 +725,7 @@ def _changes(clone: Path, relpath: Path, conflict: Conflict, *, original: Path) 
         status: Status
         if name.endswith(".rej") and name.removesuffix(".rej") in rejected:
             status = "rejected"
-        elif "U" in code or code in {"AA", "DD"} or (name in rejected and name not in gone):
+        elif _is_unmerged(code) or name in unmerged or (name in rejected and name not in gone):
             status = "conflict"
         elif code == "??" or "A" in code:
             status = "added"
@@ -639,7 +854,7 @@ def _edited_and_deleted(
     return notes
 
 
-def _apply(
+def apply_changes(
     work: Path, project: Path, changes: list[FileChange], *, applied: Callable[[], None]
 ) -> dict[str, bytes]:
     """Copy the updated files into the project, all of them or none; return what the

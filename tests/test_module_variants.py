@@ -1,0 +1,126 @@
+"""Projects with added modules pass their own checks, for every database and both
+architectures: module `orders`, then `invoices` using `orders`, added with `chassis add
+module` from the bundled template at the project's own template version.
+
+`add_module` renders a module with plain
+Copier, as a team without chassis would, to show that the module template records its
+answers in the module's own answers file and nothing in the project's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from checks import check_no_markers, check_project
+from conftest import Result, commit_all, git, render_bundled
+
+Cli = Callable[..., Result]
+
+# Each database on each architecture that can have it (serverless has no SQLite), with
+# the identity providers spread over them so that the permission tests run too. Without
+# CI and infrastructure: their checks do not depend on modules, and the variant tests
+# run them.
+COMBINATIONS = [
+    ("monolith", "sqlite", "none"),
+    ("monolith", "postgresql", "keycloak"),
+    ("serverless", "postgresql", "oidc"),
+    ("monolith", "dynamodb", "auth0"),
+    ("serverless", "dynamodb", "cognito"),
+    ("monolith", "none", "oidc"),
+    ("serverless", "none", "none"),
+]
+REVISION = re.compile(r'^revision: str = "([^"]+)"', re.MULTILINE)
+DOWN_REVISION = re.compile(r"^down_revision: [^=]+= (.+)$", re.MULTILINE)
+
+
+def alembic_heads(project: Path) -> list[str]:
+    """The revisions no migration of ``project`` follows, read from its versions folder."""
+    versions = next((project / "src").glob("*/migrations/versions"), None)
+    if versions is None:
+        return []
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for script in versions.glob("*.py"):
+        text = script.read_text()
+        if found := REVISION.search(text):
+            revisions.add(found.group(1))
+        if down := DOWN_REVISION.search(text):
+            followed |= set(re.findall(r'"([^"]+)"', down.group(1)))
+    return sorted(revisions - followed)
+
+
+def add_module(project: Path, name: str, uses: str = "") -> None:
+    """Render module ``name`` into ``project`` with plain Copier, as the module template
+    must also work without chassis."""
+    from copier import Settings, run_copy  # noqa: PLC0415, TID251
+
+    recorded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
+    run_copy(
+        recorded["_src_path"],  # as recorded, so the module records the same source
+        project,
+        data={
+            **answers,
+            "module_name": name,
+            "uses": uses,
+            "migration_parent": ",".join(alembic_heads(project)),
+        },
+        vcs_ref=recorded["_commit"],
+        answers_file=f".copier-answers.module-{name}.yml",
+        settings=Settings(),
+        defaults=True,
+        overwrite=True,
+        quiet=True,
+        unsafe=True,
+    )
+
+
+def test_a_module_records_its_answers_and_a_project_none(tmp_path: Path) -> None:
+    project, _ = render_bundled(tmp_path, {"ci": "none", "iac": "none"}, lock=False)
+    module_questions = {"module_name", "uses", "migration_parent"}
+    assert not module_questions & set(yaml.safe_load((project / ".copier-answers.yml").read_text()))
+
+    add_module(project, "orders")
+    add_module(project, "invoices", uses="orders")
+
+    project_answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    recorded = yaml.safe_load((project / ".copier-answers.module-invoices.yml").read_text())
+    assert {k: recorded[k] for k in module_questions} == {
+        "module_name": "invoices",
+        "uses": "orders",
+        "migration_parent": "orders_0001",
+    }
+    assert {k: v for k, v in recorded.items() if k not in module_questions} == project_answers
+    assert alembic_heads(project) == ["invoices_0001"]
+    assert (project / "src/svc/modules/invoices/api.py").is_file()
+    assert (project / "tests/test_invoices_api.py").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("uv_environment")
+@pytest.mark.parametrize(
+    ("architecture", "database", "auth"),
+    COMBINATIONS,
+    ids=["-".join(combination) for combination in COMBINATIONS],
+)
+def test_a_project_with_two_modules_passes_its_own_checks(
+    cli: Cli, tmp_path: Path, architecture: str, database: str, auth: str
+) -> None:
+    answers = {"architecture": architecture, "database": database, "auth": auth}
+    project, _ = render_bundled(tmp_path, {**answers, "ci": "none", "iac": "none"})
+    git("init", "--quiet", cwd=project)
+    commit_all(project, "Generated")
+    for name, given in [("orders", ()), ("invoices", ("--set", "uses=orders"))]:
+        added = cli("add", "module", name, project, *given)
+        assert added.exit_code == 0, added.stdout + added.stderr
+        commit_all(project, f"Add {name}")
+
+    modules = sorted(p.name for p in (project / "src/svc/modules").iterdir() if p.is_dir())
+    assert modules == ["invoices", "notes", "orders"]
+    check_no_markers(project)
+    check_project(project)
