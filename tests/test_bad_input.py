@@ -250,7 +250,8 @@ CASES = [
         2,
         "error: invalid answer colour: no such question (known: project_name, project_slug, "
         "package_name, description, author_name, author_email, python_version, architecture, "
-        f"database, auth, ci, iac, sentry, adr_numbers); {FIX_ANSWER}",
+        "database, auth, ci, iac, sentry, adr_numbers, module_name, uses, migration_parent); "
+        f"{FIX_ANSWER}",
     ),
     Case(
         "set-unknown-choice",
@@ -629,7 +630,8 @@ CASES = [
         2,
         "error: invalid answer colour: no such question (known: project_name, project_slug, "
         "package_name, description, author_name, author_email, python_version, architecture, "
-        f"database, auth, ci, iac, sentry, adr_numbers); {FIX_ANSWER}",
+        "database, auth, ci, iac, sentry, adr_numbers, module_name, uses, migration_parent); "
+        f"{FIX_ANSWER}",
         _file("a.yml", "colour: blue\n"),
     ),
     Case(
@@ -680,7 +682,8 @@ CASES = [
         2,
         "error: invalid answer colour: no such question (known: project_name, project_slug, "
         "package_name, description, author_name, author_email, python_version, architecture, "
-        f"database, auth, ci, iac, sentry, adr_numbers); {FIX_ANSWER}",
+        "database, auth, ci, iac, sentry, adr_numbers, module_name, uses, migration_parent); "
+        f"{FIX_ANSWER}",
         _generated(),
     ),
     Case(

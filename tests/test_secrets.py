@@ -12,6 +12,8 @@ import yaml
 from checks import check_no_secrets, project_files, secret_findings
 from conftest import REPO, answers_of, commit_all, git, render_bundled
 
+from chassis.projects import MODULE_QUESTIONS
+
 VARIANTS = {
     "defaults": {},
     "serverless-dynamodb-cognito-gitlab-sentry": {
@@ -60,8 +62,9 @@ def test_the_answers_file_records_no_secret(tmp_path: Path) -> None:
 
     recorded = answers_of(project)
 
-    # Copier leaves `secret: true` answers out of the answers file; the rest are recorded.
-    assert set(recorded) == {"_commit", "_src_path", *(set(asked) - secret)}
+    # Copier leaves `secret: true` answers out of the answers file; the rest are recorded,
+    # but for the module questions, which only a module's own answers file records.
+    assert set(recorded) == {"_commit", "_src_path", *(set(asked) - secret - set(MODULE_QUESTIONS))}
     assert [name for name in recorded if SENSITIVE.search(name)] == []
     # Settings such as SENTRY_DSN are no question at all: they come from the environment.
     assert not any(SENSITIVE.search(name) for name in asked), sorted(asked)
