@@ -39,7 +39,7 @@ def test_new_records_a_versioned_git_source(project: Path, template_repo: Path) 
     assert answers["_src_path"] == str(template_repo)
     assert answers["_commit"] == "1.0.0"
     assert git("log", "--format=%s", cwd=project).splitlines() == [
-        "Generate proj from chassis template 1.0.0"
+        f"Generate proj from template {template_repo} 1.0.0"
     ]
 
 

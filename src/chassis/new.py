@@ -130,8 +130,8 @@ def _render(
     if commit:
         fallback = git.commit_all(
             dest,
-            f"Generate {answers.get('project_name', dest.name)} from chassis template "
-            f"{template.version}",
+            f"Generate {answers.get('project_name', dest.name)} from "
+            f"{_template_name(template)} {template.version}",
             name=str(answers.get("author_name", "")),
             email=str(answers.get("author_email", "")),
         )
@@ -144,6 +144,12 @@ def _render(
     return NewResult(
         dest, template.version, template.source.url, dict(answers), commit, locked, tuple(notes)
     )
+
+
+def _template_name(template: OpenTemplate) -> str:
+    """How the first commit names its template: the bundled one as chassis's, any other
+    by the source the project records (so its history says where it came from)."""
+    return "chassis template" if template.source.bundled else f"template {template.source.url}"
 
 
 def _discard(dest: Path, *, keep_folder: bool) -> None:
