@@ -404,14 +404,15 @@ class TemplateSpec:
         listing every unknown key and every invalid answer.
         """
         unknown = sorted(set(provided) - set(self.names))
-        problems = [
-            Problem(key, f"no such question (known: {', '.join(self.names)})") for key in unknown
-        ]
+        problems: list[Problem] = []
         answers: dict[str, Any] = {}
         scope: dict[str, Any] = dict(context or {})
+        applicable: list[str] = []  # the questions these answers make: what "known" lists
         for question in self.questions:
             try:
                 asked = self.asked(question, scope)
+                if asked or question.name in provided:
+                    applicable.append(question.name)
                 raw = self.pick(question, provided, defaults or {}, scope)
             except (JinjaError, yaml.YAMLError, ValueError, TypeError) as error:
                 problems.append(
@@ -443,6 +444,10 @@ class TemplateSpec:
                 # Copier computes a secret's own default itself, unvalidated; passed on
                 # as an answer, it would be validated.
                 answers[question.name] = value
+        # Hidden questions (``when`` false here, such as a module's own questions in a
+        # project) are not offered as the fix for a misspelt one.
+        known = ", ".join(applicable or self.names)
+        problems[:0] = [Problem(key, f"no such question (known: {known})") for key in unknown]
         if problems:
             raise AnswersError(problems)
         return answers
