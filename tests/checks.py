@@ -5,9 +5,9 @@ the template's known non-secrets in NOT_SECRETS); no instruction to install the 
 `chassis` (chassis is chassis-cli); hadolint, the compose schema, and
 actionlint, zizmor (offline, auditor persona) and the schemas of the GitHub workflows and
 dependabot.yml, or the GitLab CI schema; shellcheck on infra/'s delivery scripts; then
-the project's own `uv sync --locked`, ruff,
-ruff format check, deptry (every import declared), mypy --strict
-and pytest (whose PostgreSQL tests run a real server, and whose API contract test runs
+the project's own `uv sync --locked`, ruff, ruff format check, deptry (every import
+declared), mypy --strict, Pyright (standard mode, as an auditor runs it) and pytest
+(whose PostgreSQL tests run a real server, and whose API contract test runs
 Schemathesis); for serverless, the built Lambda package answers an HTTP API event under
 the target Python. `check_infra` checks that CDK runs on a Node.js LTS release jsii supports
 (no end-of-life warning, none silenced), runs the CDK app's own lint, types and tests, then
@@ -203,6 +203,10 @@ def check_project(project: Path) -> None:
     run([uv, "run", "--locked", "ruff", "format", "--check", "."], project, env)
     run([uv, "run", "--locked", "deptry", "src"], project, env)  # every import declared
     run([uv, "run", "--locked", "mypy"], project, env)
+    # Pyright as an auditor or an editor runs it, with no configuration of the project's
+    # (standard mode), on the project's own environment.
+    python = project / ".venv" / "bin" / "python"
+    run([str(TOOLS / "pyright"), "--pythonpath", str(python), "src", "tests"], project, env)
     run([uv, "run", "--locked", "pytest", "-p", "no:cacheprovider", "-q"], project, env)
     if (project / "src" / "svc" / "lambda_handler.py").exists():
         _check_lambda_package(project, env)

@@ -20,7 +20,7 @@ def names() -> list[str]:
 
 def load(part: str) -> list[ModuleType]:
     """The ``part`` (like "api" or "models") of every module that has one, imported."""
-    loaded = []
+    loaded: list[ModuleType] = []
     for name in names():
         path = f"{__name__}.{name}.{part}"
         if importlib.util.find_spec(path) is not None:
