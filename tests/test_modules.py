@@ -10,6 +10,7 @@ project). It does not depend on the bundled template's module part.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 import sys
@@ -768,6 +769,160 @@ def test_plain_copier_updates_a_module_as_chassis_does(
 
     assert result.exit_code == 0, result.stderr
     assert snapshot(plain) == snapshot(project)
+
+
+# A module's task, as Copier documents `_tasks`: it runs in the destination, with
+# `_copier_operation` and `_copier_conf` in its context. Only module renders run it. It
+# logs where and how it ran to LOG (a file outside every project, written into the
+# template by the test), and leaves a file in the project.
+MODULE_TASK = """\
+_tasks:
+  - command: "printf '%s %s %s\\n' '{{ _copier_operation }}' '{{ _copier_conf.answers_file }}' \\"$PWD\\" >> 'LOG' && echo '{{ module_name }}' > 'task-{{ module_name }}.txt'"
+    when: "{{ module_name | default('') != '' }}"
+"""  # noqa: E501 - one shell command
+
+
+@pytest.fixture
+def task_log(tmp_path: Path) -> Path:
+    return tmp_path / "task.log"
+
+
+def module_task(log: Path) -> str:
+    return MODULE_TASK.replace("'LOG'", shlex.quote(str(log)))
+
+
+def ran_in(log: Path, project: Path) -> list[str]:
+    """The runs ``log`` records in ``project`` itself (Copier also runs a template's
+    tasks in the renders it compares, elsewhere)."""
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [line.removesuffix(f" {project}") for line in lines if line.endswith(f" {project}")]
+
+
+@pytest.fixture
+def with_task(cli: Cli, template: Path, task_log: Path) -> Path:
+    """A project of a template whose 1.1.0 has a task for modules, generated at 1.1.0."""
+    release(template, "1.1.0", {"copier.yml": COPIER_YML + module_task(task_log)})
+    result = cli("new", "proj", "--template", template, "--defaults", "--no-lock", "--trust")
+    assert result.exit_code == 0, result.stderr
+    return Path("proj").resolve()
+
+
+def test_add_module_runs_the_templates_tasks_as_copier_copy_does(
+    cli: Cli, with_task: Path, template: Path, tmp_path: Path, task_log: Path
+) -> None:
+    project = with_task
+    assert not task_log.exists()  # a project render runs none
+    twin = tmp_path / "twin"
+    git("clone", "--quiet", str(project), str(twin), cwd=tmp_path)
+
+    result = cli("add", "module", "orders", project, "--trust", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert ran_in(task_log, project) == ["copy .copier-answers.module-orders.yml"]
+    assert (project / "task-orders.txt").read_text() == "orders\n"
+    assert json.loads(result.stdout)["notes"] == [
+        "the template's tasks also changed task-orders.txt: review them with the module"
+    ]
+    # Plain Copier, given the same answers, runs the task the same way.
+    recorded = answers(project, ".copier-answers.module-orders.yml")
+    data = [f"--data={k}={v}" for k, v in recorded.items() if not k.startswith("_")]
+    command = Path(sys.executable).with_name("copier")
+    subprocess.run(
+        [str(command), "copy", "--defaults", "--trust", "--quiet", "--vcs-ref", "1.1.0",
+         "--answers-file", ".copier-answers.module-orders.yml", *data, str(template), "."],
+        cwd=twin, check=True, capture_output=True,
+    )  # fmt: skip
+    assert ran_in(task_log, twin) == ran_in(task_log, project)
+    chassis_files = {k: v for k, v in snapshot(project).items() if k != "README.md"}
+    assert {k: v for k, v in snapshot(twin).items() if k != "README.md"} == chassis_files
+
+
+def test_add_module_runs_no_task_of_an_untrusted_template_and_writes_nothing(
+    cli: Cli, with_task: Path, template: Path, task_log: Path
+) -> None:
+    project = with_task
+
+    result = cli("add", "module", "orders", project)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: template {template} uses features that run code on your machine (Template "
+        "uses potentially unsafe feature: tasks.); pass --trust if you trust this template"
+    ]
+    assert status(project) == ""
+    assert not task_log.exists()
+
+
+def test_a_plan_says_it_ran_no_task(cli: Cli, with_task: Path, task_log: Path) -> None:
+    result = cli("add", "module", "orders", with_task, "--plan", "--json", "--trust")
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["notes"] == [
+        "the plan ran none of the template's tasks, which can change more files"
+    ]
+    assert status(with_task) == ""
+    assert not task_log.exists()
+
+
+def test_add_module_with_skip_tasks_adds_the_module_and_runs_none(
+    cli: Cli, with_task: Path, task_log: Path
+) -> None:
+    project = with_task
+
+    result = cli("add", "module", "orders", project, "--skip-tasks")
+
+    assert result.exit_code == 0, result.stderr
+    assert (project / "src/proj/modules/orders/api.py").is_file()
+    assert not task_log.exists()
+
+
+def test_update_runs_the_tasks_once_per_module_as_plain_copier_does(
+    cli: Cli, with_task: Path, template: Path, tmp_path: Path, task_log: Path
+) -> None:
+    project = with_task
+    add(cli, project, "orders", "--trust")
+    add(cli, project, "billing", "--trust", "--set", "uses=orders")
+    release(template, "1.2.0", V1_1)
+    plain = tmp_path / "plain"
+    git("clone", "--quiet", str(project), str(plain), cwd=tmp_path)
+    task_log.unlink()
+
+    result = cli("update", project, "--trust")
+
+    assert result.exit_code == 0, result.stderr
+    assert ran_in(task_log, project) == [
+        "update .copier-answers.module-billing.yml",
+        "update .copier-answers.module-orders.yml",
+    ]
+    # Plain Copier: the project, then each module's answers file, on a clean tree.
+    copier(plain, "update", "--defaults", "--trust")
+    for name in ("billing", "orders"):
+        commit_all(plain, f"before {name}")
+        copier(plain, "update", "--defaults", "--trust", "-a", f".copier-answers.module-{name}.yml")
+    assert ran_in(task_log, plain) == ran_in(task_log, project)
+
+
+def test_a_failing_task_removes_the_module_again(cli: Cli, template: Path, task_log: Path) -> None:
+    failing = module_task(task_log).replace(".txt'", ".txt'; exit 3")
+    release(template, "1.1.0", {"copier.yml": COPIER_YML + failing})
+    result = cli("new", "proj", "--template", template, "--defaults", "--no-lock", "--trust")
+    assert result.exit_code == 0, result.stderr
+    project = Path("proj").resolve()
+    before = snapshot(project)
+
+    result = cli("add", "module", "orders", project, "--trust")
+
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: a task of template {template} failed: printf ")
+    assert ran_in(task_log, project) == ["copy .copier-answers.module-orders.yml"]
+    assert "(exit 3); module orders was not added" in line
+    assert line.endswith(
+        "fix the task or its cause, then add the module again; or pass --skip-tasks and run "
+        "the template's tasks yourself"
+    )
+    assert status(project) == ""
+    assert snapshot(project) == before
 
 
 @pytest.mark.parametrize("mode", ["inline", "rej"])

@@ -49,7 +49,9 @@ def copier_errors(source: str) -> Iterator[None]:
         ) from error
     except copier_errors.TaskError as error:
         raise TemplateError(
-            f"a task of template {source} failed: {error.cmd!s} (exit {error.returncode})",
+            # A task may be a multi-line script: on one line, so the error stays one.
+            f"a task of template {source} failed: {' '.join(str(error.cmd).split())} "
+            f"(exit {error.returncode})",
             "fix the task or its cause, then run chassis again",
         ) from error
     except OSError as error:
@@ -201,11 +203,19 @@ def refuse_untrusted_tasks(template: OpenTemplate, *, trust: bool) -> None:
 
 
 def run_tasks(
-    template: OpenTemplate, project: Path, answers: Mapping[str, Any], *, trust: bool
+    template: OpenTemplate,
+    project: Path,
+    answers: Mapping[str, Any],
+    *,
+    trust: bool,
+    operation: Literal["copy", "update"] = "update",
+    answers_file: str | None = None,
 ) -> None:
-    """Run the template's ``_tasks`` in ``project``, as ``copier update`` runs them in
-    the destination: ``_copier_operation`` is ``"update"``, ``_copier_conf.dst_path``
-    is the project, and the answers are the ones the update recorded.
+    """Run the template's ``_tasks`` in ``project``, as ``copier update`` (or, for
+    ``operation="copy"``, ``copier copy``) runs them in the destination:
+    ``_copier_operation`` is ``operation``, ``_copier_conf.dst_path`` is the project,
+    ``_copier_conf.answers_file`` is ``answers_file`` (a module's, or the template's
+    own), and the answers are the ones the update or the copy recorded.
 
     chassis runs ``copier update`` in a throwaway clone (with ``skip_tasks``), so that a
     failure can be undone; the tasks must still act on the project, whose ignored files
@@ -227,13 +237,14 @@ def run_tasks(
             data=dict(answers),
             vcs_ref=template.version,
             settings=SettingsModel(),  # as run_update makes of Settings()
+            answers_file=Path(answers_file) if answers_file else None,
             defaults=True,
             overwrite=True,
             quiet=True,
             unsafe=trust or template.source.trusted,
         ) as worker,
     ):
-        token = _operation.set("update")
+        token = _operation.set(operation)
         try:
             worker._check_unsafe("copy")
             with Phase.use(Phase.PROMPT):

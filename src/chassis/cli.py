@@ -533,7 +533,13 @@ def add_module(
     ] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     trust: Annotated[
-        bool, typer.Option("--trust", help="Let a custom template load its Jinja extensions.")
+        bool,
+        typer.Option(
+            "--trust", help="Let a custom template run its tasks and load its Jinja extensions."
+        ),
+    ] = False,
+    skip_tasks: Annotated[
+        bool, typer.Option("--skip-tasks", help="Do not run the template's tasks.")
     ] = False,
 ) -> None:
     """Add a business module, rendered from the project's template at the project's
@@ -551,6 +557,7 @@ def add_module(
         overrides=answers.parse_sets(set_ or []),
         plan=plan,
         trust=trust,
+        skip_tasks=skip_tasks,
         on_added=_record_add,
     )
     if json_:
@@ -564,6 +571,7 @@ def add_module(
                 "applied": result.applied,
                 "files": list(result.files),
                 "readme_row": result.readme_row,
+                "notes": list(result.notes),
             }
         )
     else:

@@ -6,7 +6,9 @@ and the module's own (``module_name``, ``uses``, ``migration_parent``), and writ
 answers to ``.copier-answers.module-NAME.yml``, so that ``chassis update`` (and plain
 ``copier update -a FILE``) keeps the module up to date. The files are then copied into
 the project with signals held off, as ``chassis update`` copies an update: a failure
-or Ctrl-C removes every one again. The module is left uncommitted, for review.
+or Ctrl-C removes every one again. Then the template's tasks run in the project, as
+``copier copy`` runs them; one that fails removes the module again. The module is left
+uncommitted, for review.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import keyword
 import os
 import re
 import shutil
+import signal
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -26,7 +29,7 @@ from packaging.version import Version
 
 from chassis import answers as answers_
 from chassis import git, sources
-from chassis._scratch import held_until_exit, scratch
+from chassis._scratch import HELD, held_until_exit, scratch
 from chassis.errors import (
     AnswersError,
     DirtyTreeError,
@@ -76,13 +79,15 @@ def add_module(
     overrides: Mapping[str, Any] | None = None,
     plan: bool = False,
     trust: bool = False,
+    skip_tasks: bool = False,
     on_added: Callable[[AddResult], None] | None = None,
 ) -> AddResult:
     """Add the module ``name`` to the project at (or above) ``path``.
 
     ``overrides`` are ``--set`` values (``uses``, or any module question). With
     ``plan``, nothing is written: the result lists what would be. ``on_added`` gets the
-    result the moment the module is in the project, before Ctrl-C can cut in.
+    result the moment the module is in the project, before Ctrl-C can cut in. The
+    template's tasks then run in the project, unless ``skip_tasks``.
     """
     with held_until_exit(), scratch() as tmp:
         return _add(
@@ -92,6 +97,7 @@ def add_module(
             overrides=dict(overrides or {}),
             plan=plan,
             trust=trust,
+            skip_tasks=skip_tasks,
             on_added=on_added or (lambda _: None),
         )
 
@@ -104,31 +110,22 @@ def _add(
     overrides: dict[str, Any],
     plan: bool,
     trust: bool,
+    skip_tasks: bool,
     on_added: Callable[[AddResult], None],
 ) -> AddResult:
     project = read_project(path)
     _check_name(name)
     root = git_root(project.path)
     source = source_for(project)
-    template = _module_template(project, source, trust=trust)
+    template, has_tasks = _module_template(project, source, trust=trust)
+    run_tasks = has_tasks and not plan and not skip_tasks
     answers_file = module_answers_file(name)
     modules = _existing_modules(project)
     found = [answers_file] if (project.path / answers_file).exists() else []
     found += [f"{folder}/" for folder in modules.get(name, ())]
     if found:
         raise ModuleExistsError(name, found)
-    if MODULE_QUESTION in overrides:
-        raise UsageError(
-            f"--set {MODULE_QUESTION}=... cannot rename the module {name!r}",
-            f"give the name as the argument: chassis add module {overrides[MODULE_QUESTION]}",
-        )
-    shared = sorted(k for k in overrides if k in project.stored_answers)
-    if shared:
-        sets = " ".join(f"--set {k}={overrides[k]}" for k in shared)
-        raise UsageError(
-            f"--set {shared[0]} is the project's answer, which every module shares",
-            f"change it for the project and its modules with `chassis update {sets}`",
-        )
+    _refuse_overrides(project, name, overrides)
     used = _uses(name, overrides.get(USES, ""), modules)
     answers = _answers(project, template, name, overrides)
     dirty = git.dirty_files(project.path)
@@ -137,6 +134,8 @@ def _add(
 
     from chassis import _copier  # noqa: PLC0415 - lazy: the one module that imports copier
 
+    if run_tasks:
+        _copier.refuse_untrusted_tasks(template, trust=trust)
     stage = tmp / "module"
     _copier.run_copy(
         template, stage, answers, trust=trust, skip_tasks=True, answers_file=answers_file
@@ -164,6 +163,9 @@ def _add(
         answers=answers,
     )
     if plan:
+        if has_tasks and not skip_tasks:
+            ran_none = "the plan ran none of the template's tasks, which can change more files"
+            return replace(result, notes=(ran_none,))
         return result
     result = replace(result, **_next_steps(template, answers, project, answers_file))
     changes = [FileChange(f, "added") for f in files]
@@ -174,7 +176,72 @@ def _add(
         if dirty:
             raise DirtyTreeError(project.path, dirty, change="the new module")
         apply_changes(stage, project.path, changes, applied=lambda: on_added(result))
+        if run_tasks:
+            result = _run_tasks(template, result, trust=trust)
     return result
+
+
+def _refuse_overrides(project: Project, name: str, overrides: Mapping[str, Any]) -> None:
+    """Refuse a ``--set`` of the module's name, or of an answer the project owns."""
+    if MODULE_QUESTION in overrides:
+        raise UsageError(
+            f"--set {MODULE_QUESTION}=... cannot rename the module {name!r}",
+            f"give the name as the argument: chassis add module {overrides[MODULE_QUESTION]}",
+        )
+    shared = sorted(k for k in overrides if k in project.stored_answers)
+    if shared:
+        sets = " ".join(f"--set {k}={overrides[k]}" for k in shared)
+        raise UsageError(
+            f"--set {shared[0]} is the project's answer, which every module shares",
+            f"change it for the project and its modules with `chassis update {sets}`",
+        )
+
+
+def _run_tasks(template: OpenTemplate, result: AddResult, *, trust: bool) -> AddResult:
+    """Run the template's tasks in the project, now that the module is in it, as
+    ``copier copy`` of the module runs them (``_copier_operation`` is ``"copy"``, the
+    answers file the module's); the result notes any file they changed beyond it.
+
+    A task that fails removes the module again, with what the tasks changed (the tree
+    was clean when the add began, checked under the lock); only what they wrote to files
+    git ignores stays. Ctrl-C and SIGTERM are let through, since a task may take long:
+    an interruption leaves the module in place, uncommitted, as Copier's would.
+    """
+    from chassis import _copier  # noqa: PLC0415 - lazy: the one module that imports copier
+
+    answers = dict(result.answers or {})
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)  # one pending is raised here
+        _copier.run_tasks(
+            template,
+            result.path,
+            answers,
+            trust=trust,
+            operation="copy",
+            answers_file=result.answers_file,
+        )
+    except TemplateError as error:
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+        git.run("clean", "--force", "-d", "--quiet", "--", ".", cwd=result.path)
+        git.run("checkout", "HEAD", "--", ".", cwd=result.path)
+        raise TemplateError(
+            f"{error.problem}; module {result.name} was not added (what the task wrote to "
+            "files git ignores stays)",
+            "fix the task or its cause, then add the module again; or pass --skip-tasks "
+            "and run the template's tasks yourself",
+        ) from error
+    finally:
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    relpath = result.path.relative_to(git_root(result.path))
+    prefix = "" if relpath == Path() else f"{relpath.as_posix()}/"
+    listed = {*result.files, README}
+    changed = [name.removeprefix(prefix) for name in git.dirty_files(result.path)]
+    extra = [name for name in changed if name not in listed]
+    if not extra:
+        return result
+    shown = ", ".join(extra[:8]) + (f" and {len(extra) - 8} more" if len(extra) > 8 else "")
+    note = f"the template's tasks also changed {shown}: review them with the module"
+    return replace(result, notes=(*result.notes, note))
 
 
 def _next_steps(
@@ -208,13 +275,15 @@ def _check_name(name: str) -> None:
 
 def _module_template(
     project: Project, source: sources.TemplateSource, *, trust: bool
-) -> OpenTemplate:
-    """The project's template at the project's version, which must have a module part."""
+) -> tuple[OpenTemplate, bool]:
+    """The project's template at the project's version, which must have a module part,
+    and whether it has tasks."""
     trusted = trust or source.trusted
     with sources.checkout(source, project.version) as folder:
         spec = answers_.load_spec(folder, trusted=trusted, source=source.url)
+        has_tasks = bool(answers_.unsafe_settings(folder, {"_tasks": "tasks"}))
     if MODULE_QUESTION in spec.names:
-        return OpenTemplate(source, project.version, spec)
+        return OpenTemplate(source, project.version, spec), has_tasks
     if Version(source.latest) > Version(project.version):
         with sources.checkout(source, source.latest) as folder:
             latest = answers_.load_spec(folder, trusted=trusted, source=source.url)

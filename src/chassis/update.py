@@ -223,11 +223,18 @@ def _update(
             # A kept-deleted file stays as it is: deleted.
             written = [c for c in result.changes if c.status != "kept-deleted"]
             backups = apply_changes(work, project.path, written, applied=lambda: on_applied(result))
-            if has_tasks and not skip_tasks and _updates_project(project, template, chosen):
-                answers = {**project.stored_answers, **chosen.changed}
+            # As plain Copier would: `copier update` for the project, then `copier update
+            # -a FILE` for each module, each running the tasks with its own answers.
+            runs = [
+                _TaskRun({**module.stored_answers, **chosen.changed}, module.answers_file)
+                for module in pending
+            ]
+            if _updates_project(project, template, chosen):
+                runs.insert(0, _TaskRun({**project.stored_answers, **chosen.changed}, None))
+            if has_tasks and not skip_tasks and runs:
                 relpath = project.path.relative_to(root)
                 result = _run_tasks(
-                    template, result, answers, relpath=relpath, trust=trust, backups=backups
+                    template, result, runs, relpath=relpath, trust=trust, backups=backups
                 )
     return result
 
@@ -329,11 +336,6 @@ def _merge(
     if plan and has_tasks:
         needs = "" if trust or template.source.trusted else ", with --trust"
         notes.append(f"{_PLAN_RAN_NO_TASK}: the update runs them{needs}")
-    if has_tasks and pending:
-        notes.append(
-            "the template's tasks run for the project only, not once per module: run them "
-            "for a module by hand if it needs them"
-        )
     changes = _changes(clone, relpath, conflict, original=project.path, unmerged=unmerged)
     for render in renders:
         listed = {c.path for c in changes}
@@ -456,17 +458,28 @@ def _deleted_and_kept(
     return notes
 
 
+@dataclass(frozen=True)
+class _TaskRun:
+    """One ``copier update`` whose tasks the update runs: its answers, and the answers
+    file it records them in (None: the project's, the template's own)."""
+
+    answers: Mapping[str, Any]
+    answers_file: str | None
+
+
 def _run_tasks(
     template: OpenTemplate,
     result: UpdateResult,
-    answers: Mapping[str, Any],
+    runs: list[_TaskRun],
     *,
     relpath: Path,
     trust: bool,
     backups: Mapping[str, bytes],
 ) -> UpdateResult:
     """Run the template's tasks in the project, where ``copier update`` runs them, now
-    that the update is in place; the result notes any file they changed beyond it.
+    that the update is in place: once for each of ``runs`` (the project's, then each
+    module's), as one ``copier update`` per answers file would; the result notes any
+    file they changed beyond it.
     ``relpath`` is the project's folder in its repository; ``backups``, the ignored
     files the update overwrote, as they were.
 
@@ -479,7 +492,10 @@ def _run_tasks(
     """
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)  # one pending is raised here
-        _copier.run_tasks(template, result.path, answers, trust=trust)
+        for run in runs:
+            _copier.run_tasks(
+                template, result.path, run.answers, trust=trust, answers_file=run.answers_file
+            )
     except KeyboardInterrupt:
         raise TasksInterruptedError(result.path, result.to_version) from None
     except TemplateError as error:
