@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -733,7 +733,21 @@ def test_a_failed_module_update_changes_nothing(
 def copier(project: Path, *args: str) -> None:
     """Plain Copier's command line, as a team without chassis runs it."""
     command = Path(sys.executable).with_name("copier")
-    subprocess.run([str(command), *args, "--quiet"], cwd=project, check=True, capture_output=True)
+    subcommand, *rest = args
+    subprocess.run(
+        [str(command), subcommand, "--quiet", *rest], cwd=project, check=True, capture_output=True
+    )
+
+
+def copier_copy_module(
+    project: Path, template: Path, version: str, recorded: Mapping[str, object], *args: str
+) -> None:
+    """Plain `copier copy` of the module whose answers chassis recorded as ``recorded``,
+    into ``project``, at ``version``."""
+    name = f".copier-answers.module-{recorded['module_name']}.yml"
+    data = [f"--data={k}={v}" for k, v in recorded.items() if not k.startswith("_")]
+    copier(project, "copy", "--defaults", "--vcs-ref", version, "--answers-file", name, *args,
+           *data, str(template), ".")  # fmt: skip
 
 
 def test_plain_copier_updates_a_module_as_chassis_does(
@@ -749,13 +763,7 @@ def test_plain_copier_updates_a_module_as_chassis_does(
     git("clone", "--quiet", str(project), str(fresh), cwd=tmp_path)
     recorded = answers(project, ".copier-answers.module-orders.yml")
     (fresh / ".copier-answers.module-orders.yml").unlink()
-    data = [f"--data={k}={v}" for k, v in recorded.items() if not k.startswith("_")]
-    command = Path(sys.executable).with_name("copier")
-    subprocess.run(
-        [str(command), "copy", "--defaults", "--overwrite", "--quiet", "--vcs-ref", "1.0.0",
-         "--answers-file", ".copier-answers.module-orders.yml", *data, str(template), "."],
-        cwd=fresh, check=True, capture_output=True,
-    )  # fmt: skip
+    copier_copy_module(fresh, template, "1.0.0", recorded, "--overwrite")
     assert (fresh / ".copier-answers.module-orders.yml").read_text() == (
         project / ".copier-answers.module-orders.yml"
     ).read_text()
@@ -825,13 +833,7 @@ def test_add_module_runs_the_templates_tasks_as_copier_copy_does(
     ]
     # Plain Copier, given the same answers, runs the task the same way.
     recorded = answers(project, ".copier-answers.module-orders.yml")
-    data = [f"--data={k}={v}" for k, v in recorded.items() if not k.startswith("_")]
-    command = Path(sys.executable).with_name("copier")
-    subprocess.run(
-        [str(command), "copy", "--defaults", "--trust", "--quiet", "--vcs-ref", "1.1.0",
-         "--answers-file", ".copier-answers.module-orders.yml", *data, str(template), "."],
-        cwd=twin, check=True, capture_output=True,
-    )  # fmt: skip
+    copier_copy_module(twin, template, "1.1.0", recorded, "--trust")
     assert ran_in(task_log, twin) == ran_in(task_log, project)
     chassis_files = {k: v for k, v in snapshot(project).items() if k != "README.md"}
     assert {k: v for k, v in snapshot(twin).items() if k != "README.md"} == chassis_files
