@@ -1073,6 +1073,39 @@ def test_an_interrupted_update_of_modules_leaves_nothing_behind(
     assert answers(two_modules, ".copier-answers.module-billing.yml")["_commit"] == "1.1.0"
 
 
+@SIGNALS
+def test_add_module_interrupted_in_its_task_says_the_module_is_in_place(
+    *,
+    send: Callable[[subprocess.Popen[str]], None],
+    cli: Cli,
+    template: Path,
+    hold: Hold,
+    tmp_path: Path,
+) -> None:
+    """The template's tasks run once the module is in the project, as `copier copy` runs
+    them: an interruption there leaves the module in place, uncommitted (Copier's would
+    too), and the message says that, and that the tasks were cut short."""
+    task = f'_tasks:\n  - command: {json.dumps(hold.shell())}\n    when: "{{{{ module_name }}}}"\n'
+    release(template, "1.1.0", {"copier.yml": COPIER_YML + task})
+    made = cli("new", "proj", "--template", template, "--defaults", "--no-lock", "--trust")
+    assert made.exit_code == 0, made.stderr
+    project = Path("proj").resolve()
+
+    run = start("add", "module", "orders", "--trust", cwd=project, logs=tmp_path / "logs")
+    run.wait_for(hold.reached.exists)
+    assert (project / "src/proj/modules/orders/api.py").is_file(), "the module is not in yet"
+    send(run.process)
+    code, out, err = run.finish()
+
+    expected = (
+        f"interrupted: module orders was added to {project}, uncommitted, but the template's "
+        "tasks were cut short; run them again by hand (`_tasks` in its copier.yml), review "
+        "with `git status` and `git diff`, then commit"
+    )
+    assert (code, err.strip()) == (130, expected), out + err
+    assert answers(project, ".copier-answers.module-orders.yml")["module_name"] == "orders"
+
+
 @pytest.mark.parametrize("given", ["--set", "--answers-file"])
 def test_new_refuses_a_modules_answer(
     cli: Cli, template: Path, two_modules: Path, given: str

@@ -25,6 +25,7 @@ __all__ = [
     "MissingExtensionError",
     "ModuleExistsError",
     "ModuleNameError",
+    "ModuleTasksInterruptedError",
     "NotAProjectError",
     "Problem",
     "StaleAnswer",
@@ -231,6 +232,21 @@ class GitError(ChassisError):
 
 class TemplateError(ChassisError):
     """The template source cannot be found, read or used."""
+
+
+class ModuleTasksInterruptedError(ChassisError):
+    """Ctrl-C or SIGTERM while the template's tasks ran for a module just added: the
+    module stays, as with ``copier copy``, and the message says so."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, path: Path, name: str) -> None:
+        super().__init__(
+            f"module {name} was added to {path}, uncommitted, but the template's tasks were "
+            "cut short",
+            "run them again by hand (`_tasks` in its copier.yml), review with `git status` "
+            "and `git diff`, then commit",
+        )
 
 
 class TasksInterruptedError(ChassisError):

@@ -35,6 +35,7 @@ from chassis.errors import (
     DirtyTreeError,
     ModuleExistsError,
     ModuleNameError,
+    ModuleTasksInterruptedError,
     TemplateError,
     UsageError,
 )
@@ -220,6 +221,8 @@ def _run_tasks(template: OpenTemplate, result: AddResult, *, trust: bool) -> Add
             operation="copy",
             answers_file=result.answers_file,
         )
+    except KeyboardInterrupt:
+        raise ModuleTasksInterruptedError(result.path, result.name) from None
     except TemplateError as error:
         signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
         git.run("clean", "--force", "-d", "--quiet", "--", ".", cwd=result.path)
