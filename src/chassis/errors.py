@@ -25,7 +25,6 @@ __all__ = [
     "MissingExtensionError",
     "ModuleExistsError",
     "ModuleNameError",
-    "ModuleTasksInterruptedError",
     "NotAProjectError",
     "Problem",
     "StaleAnswer",
@@ -234,33 +233,18 @@ class TemplateError(ChassisError):
     """The template source cannot be found, read or used."""
 
 
-class ModuleTasksInterruptedError(ChassisError):
-    """Ctrl-C or SIGTERM while the template's tasks ran for a module just added: the
-    module stays, as with ``copier copy``, and the message says so."""
-
-    exit_code = ExitCode.INTERRUPTED
-
-    def __init__(self, path: Path, name: str) -> None:
-        super().__init__(
-            f"module {name} was added to {path}, uncommitted, but the template's tasks were "
-            "cut short",
-            "run them again by hand (`_tasks` in its copier.yml), review with `git status` "
-            "and `git diff`, then commit",
-        )
-
-
 class TasksInterruptedError(ChassisError):
-    """Ctrl-C or SIGTERM while the template's tasks ran in an updated project: the
-    update stays, as with ``copier update``; the message says so instead of
-    "interrupted: nothing was changed"."""
+    """Ctrl-C or SIGTERM while the template's tasks ran in a project that an update or
+    a new module has changed: the change stays, as with ``copier update`` or ``copier
+    copy``; the message says what was ``done`` instead of "interrupted: nothing was
+    changed", and how to ``review`` it."""
 
     exit_code = ExitCode.INTERRUPTED
 
-    def __init__(self, path: Path, version: str) -> None:
+    def __init__(self, done: str, *, review: str = "`git diff`") -> None:
         super().__init__(
-            f"{path} was updated to template {version}, uncommitted, but the template's "
-            "tasks were cut short",
-            "run them again by hand (`_tasks` in its copier.yml), review with `git diff`, "
+            f"{done}, uncommitted, but the template's tasks were cut short",
+            f"run them again by hand (`_tasks` in its copier.yml), review with {review}, "
             "then commit",
         )
 

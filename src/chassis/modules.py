@@ -18,7 +18,6 @@ import keyword
 import os
 import re
 import shutil
-import signal
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -29,13 +28,13 @@ from packaging.version import Version
 
 from chassis import answers as answers_
 from chassis import git, sources
-from chassis._scratch import HELD, held_until_exit, scratch
+from chassis._scratch import held_until_exit, scratch
 from chassis.errors import (
     AnswersError,
     DirtyTreeError,
     ModuleExistsError,
     ModuleNameError,
-    ModuleTasksInterruptedError,
+    TasksInterruptedError,
     TemplateError,
     UsageError,
 )
@@ -49,7 +48,15 @@ from chassis.projects import (
     read_project,
     source_for,
 )
-from chassis.update import FileChange, apply_changes, git_root, update_lock
+from chassis.update import (
+    PLAN_RAN_NO_TASK,
+    FileChange,
+    TaskRun,
+    apply_changes,
+    git_root,
+    run_tasks_in_place,
+    update_lock,
+)
 
 __all__ = ["AddResult", "add_module", "alembic_heads"]
 
@@ -165,8 +172,7 @@ def _add(
     )
     if plan:
         if has_tasks and not skip_tasks:
-            ran_none = "the plan ran none of the template's tasks, which can change more files"
-            return replace(result, notes=(ran_none,))
+            return replace(result, notes=(PLAN_RAN_NO_TASK,))
         return result
     result = replace(result, **_next_steps(template, answers, project, answers_file))
     changes = [FileChange(f, "added") for f in files]
@@ -201,50 +207,24 @@ def _refuse_overrides(project: Project, name: str, overrides: Mapping[str, Any])
 def _run_tasks(template: OpenTemplate, result: AddResult, *, trust: bool) -> AddResult:
     """Run the template's tasks in the project, now that the module is in it, as
     ``copier copy`` of the module runs them (``_copier_operation`` is ``"copy"``, the
-    answers file the module's); the result notes any file they changed beyond it.
-
-    A task that fails removes the module again, with what the tasks changed (the tree
-    was clean when the add began, checked under the lock); only what they wrote to files
-    git ignores stays. Ctrl-C and SIGTERM are let through, since a task may take long:
-    an interruption leaves the module in place, uncommitted, as Copier's would.
-    """
-    from chassis import _copier  # noqa: PLC0415 - lazy: the one module that imports copier
-
-    answers = dict(result.answers or {})
-    try:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)  # one pending is raised here
-        _copier.run_tasks(
-            template,
-            result.path,
-            answers,
-            trust=trust,
-            operation="copy",
-            answers_file=result.answers_file,
-        )
-    except KeyboardInterrupt:
-        raise ModuleTasksInterruptedError(result.path, result.name) from None
-    except TemplateError as error:
-        signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
-        git.run("clean", "--force", "-d", "--quiet", "--", ".", cwd=result.path)
-        git.run("checkout", "HEAD", "--", ".", cwd=result.path)
-        raise TemplateError(
-            f"{error.problem}; module {result.name} was not added (what the task wrote to "
-            "files git ignores stays)",
-            "fix the task or its cause, then add the module again; or pass --skip-tasks "
-            "and run the template's tasks yourself",
-        ) from error
-    finally:
-        signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
-    relpath = result.path.relative_to(git_root(result.path))
-    prefix = "" if relpath == Path() else f"{relpath.as_posix()}/"
-    listed = {*result.files, README}
-    changed = [name.removeprefix(prefix) for name in git.dirty_files(result.path)]
-    extra = [name for name in changed if name not in listed]
-    if not extra:
-        return result
-    shown = ", ".join(extra[:8]) + (f" and {len(extra) - 8} more" if len(extra) > 8 else "")
-    note = f"the template's tasks also changed {shown}: review them with the module"
-    return replace(result, notes=(*result.notes, note))
+    answers file the module's). One that fails removes the module again; an
+    interruption leaves it in place, uncommitted, as Copier's would."""
+    note = run_tasks_in_place(
+        template,
+        result.path,
+        [TaskRun(dict(result.answers or {}), result.answers_file)],
+        trust=trust,
+        operation="copy",
+        interrupted=lambda: TasksInterruptedError(
+            f"module {result.name} was added to {result.path}",
+            review="`git status` and `git diff`",
+        ),
+        undone=f"module {result.name} was not added",
+        again="add the module again",
+        listed={*result.files, README},
+        review_with="the module",
+    )
+    return result if note is None else replace(result, notes=(*result.notes, note))
 
 
 def _next_steps(

@@ -53,12 +53,15 @@ from chassis.projects import (
 )
 
 __all__ = [
+    "PLAN_RAN_NO_TASK",
     "FileChange",
     "ModuleUpdate",
     "Status",
+    "TaskRun",
     "UpdateResult",
     "apply_changes",
     "git_root",
+    "run_tasks_in_place",
     "update",
     "update_lock",
 ]
@@ -226,16 +229,29 @@ def _update(
             # As plain Copier would: `copier update` for the project, then `copier update
             # -a FILE` for each module, each running the tasks with its own answers.
             runs = [
-                _TaskRun({**module.stored_answers, **chosen.changed}, module.answers_file)
+                TaskRun({**module.stored_answers, **chosen.changed}, module.answers_file)
                 for module in pending
             ]
             if _updates_project(project, template, chosen):
-                runs.insert(0, _TaskRun({**project.stored_answers, **chosen.changed}, None))
+                runs.insert(0, TaskRun({**project.stored_answers, **chosen.changed}, None))
             if has_tasks and not skip_tasks and runs:
-                relpath = project.path.relative_to(root)
-                result = _run_tasks(
-                    template, result, runs, relpath=relpath, trust=trust, backups=backups
+                ignored = [c for c in result.changes if c.detail == IGNORED]
+                note = run_tasks_in_place(
+                    template,
+                    project.path,
+                    runs,
+                    trust=trust,
+                    interrupted=lambda: TasksInterruptedError(
+                        f"{project.path} was updated to template {target}"
+                    ),
+                    undo=lambda: _restore(project.path, ignored, backups),
+                    undone="the update was undone",
+                    again="update again",
+                    listed={change.path for change in result.changes},
+                    review_with="the rest",
                 )
+                if note is not None:
+                    result = replace(result, notes=(*result.notes, note))
     return result
 
 
@@ -335,7 +351,7 @@ def _merge(
     notes = _relock(work, original=project.path)
     if plan and has_tasks:
         needs = "" if trust or template.source.trusted else ", with --trust"
-        notes.append(f"{_PLAN_RAN_NO_TASK}: the update runs them{needs}")
+        notes.append(f"{PLAN_RAN_NO_TASK}: the update runs them{needs}")
     changes = _changes(clone, relpath, conflict, original=project.path, unmerged=unmerged)
     for render in renders:
         listed = {c.path for c in changes}
@@ -459,75 +475,77 @@ def _deleted_and_kept(
 
 
 @dataclass(frozen=True)
-class _TaskRun:
-    """One ``copier update`` whose tasks the update runs: its answers, and the answers
-    file it records them in (None: the project's, the template's own)."""
+class TaskRun:
+    """One Copier run whose tasks chassis runs: its answers, and the answers file it
+    records them in (None: the template's own, the project's)."""
 
     answers: Mapping[str, Any]
     answers_file: str | None
 
 
-def _run_tasks(
+def run_tasks_in_place(
     template: OpenTemplate,
-    result: UpdateResult,
-    runs: list[_TaskRun],
+    path: Path,
+    runs: list[TaskRun],
     *,
-    relpath: Path,
     trust: bool,
-    backups: Mapping[str, bytes],
-) -> UpdateResult:
-    """Run the template's tasks in the project, where ``copier update`` runs them, now
-    that the update is in place: once for each of ``runs`` (the project's, then each
-    module's), as one ``copier update`` per answers file would; the result notes any
-    file they changed beyond it.
-    ``relpath`` is the project's folder in its repository; ``backups``, the ignored
-    files the update overwrote, as they were.
+    operation: Literal["copy", "update"] = "update",
+    interrupted: Callable[[], ChassisError],
+    undo: Callable[[], None] = lambda: None,
+    undone: str,
+    again: str,
+    listed: set[str],
+    review_with: str,
+) -> str | None:
+    """Run the template's tasks in the project at ``path``, once for each of ``runs``,
+    now that the update or the module is in it; return a note naming the files they
+    changed beyond ``listed`` (paths from the project), or None.
 
-    Copier runs tasks before merging the team's edits back; here they run after, on
-    the merged files, because the merge happens in a clone that a failure can drop.
-    A task that fails undoes the update, tasks' changes included, as every failure of
-    an update does (only what they wrote to files git ignores stays). Ctrl-C and
+    Copier runs an update's tasks before merging the team's edits back; here they run
+    after, on the merged files, because the merge happens in a clone that a failure
+    can drop. A task that fails undoes everything git sees changed in the project (the
+    tree was clean when the change began, checked under the lock), then ``undo``, and
+    says ``undone``; only what the tasks wrote to files git ignores stays. Ctrl-C and
     SIGTERM are let through again, since a task may take long or hang: an
-    interruption leaves the update in place, uncommitted, as Copier's does, and says so.
+    interruption leaves the change in place, uncommitted, as Copier's does, and raises
+    ``interrupted()``, which says so.
     """
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD)  # one pending is raised here
         for run in runs:
             _copier.run_tasks(
-                template, result.path, run.answers, trust=trust, answers_file=run.answers_file
+                template,
+                path,
+                run.answers,
+                trust=trust,
+                operation=operation,
+                answers_file=run.answers_file,
             )
     except KeyboardInterrupt:
-        raise TasksInterruptedError(result.path, result.to_version) from None
+        raise interrupted() from None
     except TemplateError as error:
         signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
-        # The tree was clean when the update began (checked under the lock): whatever
-        # git sees changed in the project now came from the update and its tasks.
-        git.run("clean", "--force", "-d", "--quiet", "--", ".", cwd=result.path)
-        git.run("checkout", "HEAD", "--", ".", cwd=result.path)
-        _restore(result.path, [c for c in result.changes if c.detail == IGNORED], backups)
+        git.run("clean", "--force", "-d", "--quiet", "--", ".", cwd=path)
+        git.run("checkout", "HEAD", "--", ".", cwd=path)
+        undo()
         raise TemplateError(
-            f"{error.problem}; the update was undone (what the task wrote to files git "
-            "ignores stays)",
-            "fix the task or its cause, then update again; or pass --skip-tasks and run "
-            "the template's tasks yourself",
+            f"{error.problem}; {undone} (what the task wrote to files git ignores stays)",
+            f"fix the task or its cause, then {again}; or pass --skip-tasks and run the "
+            "template's tasks yourself",
         ) from error
     finally:
         signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    relpath = path.relative_to(git_root(path))
     prefix = "" if relpath == Path() else f"{relpath.as_posix()}/"
-    listed = {change.path for change in result.changes}
-    extra = [
-        name.removeprefix(prefix)
-        for name in git.dirty_files(result.path)
-        if name.removeprefix(prefix) not in listed
-    ]
+    changed = [name.removeprefix(prefix) for name in git.dirty_files(path)]
+    extra = [name for name in changed if name not in listed]
     if not extra:
-        return result
+        return None
     shown = ", ".join(extra[:8]) + (f" and {len(extra) - 8} more" if len(extra) > 8 else "")
-    note = f"the template's tasks also changed {shown}: review them with the rest"
-    return replace(result, notes=(*result.notes, note))
+    return f"the template's tasks also changed {shown}: review them with {review_with}"
 
 
-_PLAN_RAN_NO_TASK = "the plan ran none of the template's tasks, which can change more files"
+PLAN_RAN_NO_TASK = "the plan ran none of the template's tasks, which can change more files"
 
 
 def _refuse_unless_updatable(
