@@ -25,7 +25,7 @@ from conftest import REPO, Result, commit_all, git, snapshot
 Cli = Callable[..., Result]
 
 SERVICE = "module/src/{{ package_name }}/modules/{{ module_name }}/service.py.jinja"
-NOTES_SERVICE = "project/src/{{ package_name }}/modules/notes/service.py.jinja"
+NOTES_SERVICE = "notes/src/{{ package_name }}/modules/notes/service.py.jinja"
 # The next version's change to the module pattern, in the module template and in notes.
 MODULE_CHANGE = (
     "class {{ Name }}Service:\n    def __init__(",

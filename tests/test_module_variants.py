@@ -101,6 +101,64 @@ def test_a_module_records_its_answers_and_a_project_none(tmp_path: Path) -> None
     assert (project / "tests/test_invoices_api.py").is_file()
 
 
+@pytest.mark.parametrize(
+    ("architecture", "database"),
+    [
+        ("monolith", "sqlite"),
+        ("serverless", "postgresql"),
+        ("serverless", "dynamodb"),
+        ("monolith", "none"),
+    ],
+)
+def test_the_example_module_renders_as_a_module_exactly_as_the_project_has_it(
+    tmp_path: Path, architecture: str, database: str
+) -> None:
+    """Plain Copier renders ``notes`` from the template's module renders, with
+    module_name=notes, to the same files that a project has as its example module."""
+    from copier import Settings, run_copy  # noqa: PLC0415, TID251
+
+    answers = {"architecture": architecture, "database": database, "ci": "none", "iac": "none"}
+    project, _ = render_bundled(tmp_path, answers, lock=False)
+    recorded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    alone = tmp_path / "alone"
+    run_copy(
+        recorded["_src_path"],
+        alone,
+        data={
+            **{key: value for key, value in recorded.items() if not key.startswith("_")},
+            "module_name": "notes",
+        },
+        vcs_ref=recorded["_commit"],
+        answers_file=".copier-answers.module-notes.yml",
+        settings=Settings(),
+        defaults=True,
+        quiet=True,
+        unsafe=True,
+    )
+
+    rendered = {
+        path.relative_to(alone).as_posix(): path.read_text()
+        for path in alone.rglob("*")
+        if path.is_file() and path.name != ".copier-answers.module-notes.yml"
+    }
+    migrations = (
+        {
+            "src/svc/migrations/versions/0001_create_notes.py",
+            "src/svc/migrations/versions/0002_never_reuse_note_ids.py",
+        }
+        if database in ("sqlite", "postgresql")
+        else set()
+    )
+    package = {"__init__.py", "api.py", "repository.py", "schemas.py", "service.py"}
+    package |= {"models.py"} if migrations else set()
+    assert set(rendered) == {f"src/svc/modules/notes/{name}" for name in package} | migrations | {
+        "tests/test_notes_api.py"
+    }
+    assert {name: (project / name).read_text() for name in rendered} == rendered
+    module_answers = yaml.safe_load((alone / ".copier-answers.module-notes.yml").read_text())
+    assert module_answers["module_name"] == "notes"
+
+
 @pytest.mark.slow
 @pytest.mark.usefixtures("uv_environment")
 @pytest.mark.parametrize(
