@@ -109,7 +109,9 @@ def render_bundled(
     answer at its default, as `chassis new --defaults --no-git` would."""
     template = engine.open_template()
     project = parent / "svc"
-    resolved = template.spec.resolve(answers, context={"_folder_name": "svc"})
+    resolved = template.spec.resolve(
+        answers, defaults=template.spec.new_defaults(), context={"_folder_name": "svc"}
+    )
     result = engine.new(template=template, dest=project, answers=resolved, commit=False, lock=lock)
     return project, result
 
@@ -225,8 +227,8 @@ def release(repo: Path, version: str, files: Mapping[str, str | None]) -> None:
     git("tag", version, cwd=repo)
 
 
-def answers_of(project: Path) -> dict[str, object]:
-    data = yaml.safe_load((project / ".copier-answers.yml").read_text())
+def answers_of(project: Path, name: str = ".copier-answers.yml") -> dict[str, object]:
+    data = yaml.safe_load((project / name).read_text())
     assert isinstance(data, dict)
     return data
 

@@ -250,7 +250,7 @@ CASES = [
         2,
         "error: invalid answer colour: no such question (known: project_name, project_slug, "
         "package_name, description, author_name, author_email, python_version, architecture, "
-        "database, auth, ci, iac, sentry, adr_numbers); "
+        "database, auth, ci, iac, sentry, adr_numbers, notes_in_project); "
         f"{FIX_ANSWER}",
     ),
     Case(
@@ -630,7 +630,7 @@ CASES = [
         2,
         "error: invalid answer colour: no such question (known: project_name, project_slug, "
         "package_name, description, author_name, author_email, python_version, architecture, "
-        "database, auth, ci, iac, sentry, adr_numbers); "
+        "database, auth, ci, iac, sentry, adr_numbers, notes_in_project); "
         f"{FIX_ANSWER}",
         _file("a.yml", "colour: blue\n"),
     ),
@@ -682,7 +682,7 @@ CASES = [
         2,
         "error: invalid answer colour: no such question (known: project_name, project_slug, "
         "package_name, description, author_name, author_email, python_version, architecture, "
-        "database, auth, ci, iac, sentry, adr_numbers); "
+        "database, auth, ci, iac, sentry, adr_numbers, notes_in_project); "
         f"{FIX_ANSWER}",
         _generated(),
     ),

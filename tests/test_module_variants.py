@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from checks import check_no_markers, check_project
-from conftest import Result, commit_all, git, render_bundled
+from conftest import Result, commit_all, git, render_bundled, snapshot
 
 Cli = Callable[..., Result]
 
@@ -95,6 +95,8 @@ def test_a_module_records_its_answers_and_a_project_none(tmp_path: Path) -> None
         "uses": "orders",
         "migration_parent": "orders_0001",
     }
+    # A module shares every answer of the project's but the project's own layout.
+    del project_answers["notes_in_project"]
     assert {k: v for k, v in recorded.items() if k not in module_questions} == project_answers
     assert alembic_heads(project) == ["invoices_0001"]
     assert (project / "src/svc/modules/invoices/api.py").is_file()
@@ -157,6 +159,65 @@ def test_the_example_module_renders_as_a_module_exactly_as_the_project_has_it(
     assert {name: (project / name).read_text() for name in rendered} == rendered
     module_answers = yaml.safe_load((alone / ".copier-answers.module-notes.yml").read_text())
     assert module_answers["module_name"] == "notes"
+
+
+def _plain_copy(project: Path, recorded: dict[str, Any], **data: Any) -> None:
+    """Plain Copier's `copy` into ``project`` with ``recorded``'s answers and ``data``."""
+    from copier import Settings, run_copy  # noqa: PLC0415, TID251
+
+    run_copy(
+        recorded["_src_path"],
+        project,
+        data={**{k: v for k, v in recorded.items() if not k.startswith("_")}, **data},
+        vcs_ref=recorded["_commit"],
+        answers_file=f".copier-answers.module-{data['module_name']}.yml"
+        if "module_name" in data
+        else None,
+        settings=Settings(),
+        defaults=True,
+        quiet=True,
+        unsafe=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("architecture", "database", "auth"),
+    [("monolith", "postgresql", "keycloak"), ("serverless", "dynamodb", "cognito")],
+)
+def test_chassis_new_makes_notes_a_module_of_the_same_files(
+    tmp_path: Path, architecture: str, database: str, auth: str
+) -> None:
+    """`chassis new` renders notes as a module, recorded in its own answers file: the
+    project is the one the example used to be part of, file for file, and the one plain
+    Copier makes with the project's render and then notes' render."""
+    answers = {"architecture": architecture, "database": database, "auth": auth}
+    (tmp_path / "chassis").mkdir()
+    project, _ = render_bundled(tmp_path / "chassis", answers, lock=False)
+    recorded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["notes_in_project"] is False
+    notes = yaml.safe_load((project / ".copier-answers.module-notes.yml").read_text())
+    shared = {k: v for k, v in recorded.items() if k != "notes_in_project"}  # a project's
+    assert notes == {**shared, "module_name": "notes", "uses": "", "migration_parent": ""}
+
+    split = tmp_path / "split" / "svc"
+    _plain_copy(split, recorded)
+    _plain_copy(split, recorded, module_name="notes")
+    inline = tmp_path / "inline" / "svc"
+    _plain_copy(inline, {**recorded, "notes_in_project": True})
+
+    by_chassis, by_split, by_inline = snapshot(project), snapshot(split), snapshot(inline)
+    # chassis adds notes' row to the README's module table, as `chassis add module` does.
+    row = b"| `notes` | `src/svc/modules/notes/` | uses: \xe2\x80\x94 |\n"
+    readme = by_split["README.md"].replace(
+        b"<!-- /chassis:modules -->", row + b"<!-- /chassis:modules -->"
+    )
+    assert by_chassis == {**by_split, "README.md": readme}
+    # The same files as when notes was part of the project, but for the answers and the
+    # README's and the onboarding guide's word that notes is a module with its answers.
+    assert by_chassis.pop(".copier-answers.module-notes.yml")
+    for differs in (".copier-answers.yml", "README.md", "docs/onboarding.md"):
+        assert by_chassis.pop(differs) != by_inline.pop(differs)
+    assert by_chassis == by_inline
 
 
 @pytest.mark.slow

@@ -1120,3 +1120,152 @@ def test_new_refuses_a_modules_answer(
         "leave it out; in the new project, add modules with `chassis add module NAME`"
     )
     assert not Path("other").exists()
+
+
+# --- modules a new project starts with (_chassis_new_modules) ------------------------
+
+# 1.2.0 starts every project with the module `notes`, rendered as a module of its own;
+# its project render keeps notes only for a project whose answers say so (one from
+# before 1.2.0 has no such answer, so the question's default keeps its notes there).
+V1_2 = {
+    "copier.yml": COPIER_YML
+    + """\
+notes_in_project:
+  type: bool
+  default: true
+  when: "{{ not module_name | default('') }}"
+  ask: false
+_chassis_new_modules:
+  notes:
+    notes_in_project: false
+""",
+    f"project/{PKG}/modules/notes/__init__.py": None,
+    f"project/{PKG}/modules/{{% if notes_in_project %}}notes{{% endif %}}/__init__.py": (
+        '"""Notes."""\n'
+    ),
+    "project/README.md.jinja": V1["project/README.md.jinja"].replace(
+        "        | `notes` | `src/{{ package_name }}/modules/notes/` | uses: — |\n",
+        "        {% if notes_in_project -%}\n"
+        "        | `notes` | `src/{{ package_name }}/modules/notes/` | uses: — |\n"
+        "        {% endif -%}\n",
+    ),
+}
+
+
+def test_new_renders_the_templates_starting_modules_as_plain_copier_does(
+    cli: Cli, template: Path, tmp_path: Path
+) -> None:
+    release(template, "1.2.0", V1_2)
+
+    result = cli("new", "proj", "--template", template, "--defaults", "--no-lock")
+
+    assert result.exit_code == 0, result.stderr
+    project = Path("proj").resolve()
+    assert status(project) == ""  # the module is in the first commit
+    assert answers(project)["notes_in_project"] is False
+    recorded = answers(project, ".copier-answers.module-notes.yml")
+    assert (recorded["_commit"], recorded["module_name"]) == ("1.2.0", "notes")
+    readme = (project / "README.md").read_text()
+    assert "| `notes` | `src/proj/modules/notes/` | uses: — |" in readme
+    # The same project from plain Copier: the project without notes, then notes.
+    plain = tmp_path / "plain" / "proj"
+    plain.mkdir(parents=True)
+    copier(plain, "copy", "--defaults", "--data=notes_in_project=false", str(template), ".")
+    copier_copy_module(plain, template, "1.2.0", recorded)
+    by_chassis, by_copier = snapshot(project), snapshot(plain)
+    # The README row aside, which chassis adds to the table as `chassis add module` does.
+    assert by_chassis.pop("README.md") != by_copier.pop("README.md")
+    assert by_chassis == by_copier
+    # notes is a module like any other: checked, updated, and named when added again.
+    checked = cli("check", project, "--json")
+    assert json.loads(checked.stdout)["modules"] == [
+        {"name": "notes", "current": "1.2.0", "up_to_date": True}
+    ]
+    again = cli("add", "module", "notes", project)
+    assert again.exit_code == 1
+    assert "module 'notes' exists already" in again.stderr
+
+
+def test_an_answer_that_keeps_the_module_in_the_project_renders_it_there(
+    cli: Cli, template: Path
+) -> None:
+    release(template, "1.2.0", V1_2)
+
+    result = cli("new", "proj", "--template", template, "--defaults", "--no-lock",
+                 "--set", "notes_in_project=true")  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    project = Path("proj").resolve()
+    assert not (project / ".copier-answers.module-notes.yml").exists()
+    assert (project / "src/proj/modules/notes/__init__.py").is_file()
+    assert (project / "README.md").read_text().count("| `notes` |") == 1
+
+
+def test_a_project_from_before_keeps_its_edited_notes_through_the_update(
+    cli: Cli, project: Path, template: Path
+) -> None:
+    notes = "src/proj/modules/notes/__init__.py"
+    (project / notes).write_text('"""Notes, as the support team uses them."""\n')
+    commit_all(project, "Our notes")
+    release(template, "1.2.0", V1_2)
+    plain = project.parent / "plain"
+    git("clone", "--quiet", str(project), str(plain), cwd=project.parent)
+
+    result = cli("update", project)
+    copier(plain, "update", "--defaults")
+
+    assert result.exit_code == 0, result.stderr
+    # Copier would delete notes if the new version left it out of the project's render:
+    # the question's default, for a project that has no answer yet, keeps it there.
+    for updated in (project, plain):
+        assert (updated / notes).read_text() == '"""Notes, as the support team uses them."""\n'
+        assert answers(updated)["notes_in_project"] is True
+        assert not (updated / ".copier-answers.module-notes.yml").exists()
+    assert snapshot(project) == snapshot(plain)
+
+
+def test_a_malformed_list_of_starting_modules_is_one_line(cli: Cli, template: Path) -> None:
+    release(template, "1.2.0", {"copier.yml": COPIER_YML + "_chassis_new_modules: [notes]\n"})
+
+    result = cli("new", "proj", "--template", template, "--defaults", "--no-lock")
+
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"error: template {template}: _chassis_new_modules is not a mapping of "
+        "module names to project answers; write it as `_chassis_new_modules: {NAME: "
+        "{QUESTION: VALUE}}`"
+    )
+    assert not Path("proj").exists()
+
+
+def test_update_refuses_to_move_a_starting_module(cli: Cli, template: Path) -> None:
+    release(template, "1.2.0", V1_2)
+    assert cli("new", "proj", "--template", template, "--defaults", "--no-lock").exit_code == 0
+    project = Path("proj").resolve()
+    before = snapshot(project)
+
+    result = cli("update", project, "--set", "notes_in_project=true")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: --set notes_in_project would move module notes between the project's render "
+        "and its own, and the update would delete its files; leave notes_in_project as it "
+        "is; `chassis new` sets it for new projects"
+    )
+    assert snapshot(project) == before
+    assert status(project) == ""
+
+
+def test_new_from_an_older_projects_answers_still_starts_with_the_modules(
+    cli: Cli, project: Path, template: Path
+) -> None:
+    release(template, "1.2.0", V1_2)
+    assert cli("update", project).exit_code == 0  # from before 1.2.0: notes stays inside
+    commit_all(project, "Update")
+    assert answers(project)["notes_in_project"] is True
+
+    result = cli("new", "other", "--template", template, "--defaults", "--no-lock",
+                 "--answers-file", project / ".copier-answers.yml")  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    assert answers(Path("other"), ".copier-answers.module-notes.yml")["module_name"] == "notes"

@@ -56,7 +56,10 @@ def test_defaults_create_a_git_repo_with_one_commit_and_a_versioned_answers_file
             "iac": 6,
             "sentry": 7,
         },
+        # Never asked: notes is a module of its own (its answers file, below).
+        "notes_in_project": False,
     }
+    assert answers_of(project, ".copier-answers.module-notes.yml")["module_name"] == "notes"
     assert result.stdout.splitlines()[0] == (
         f"Created {project.resolve()} from template {__version__} ({BUNDLED_SRC})"
     )

@@ -304,7 +304,7 @@ def test_the_bundled_template_runs_without_trust(
     result = cli("new", "svc", "--defaults", "--no-lock", "--no-git")
 
     assert result.exit_code == 0, result.stderr
-    assert [call["unsafe"] for call in copier_calls] == [True]
+    assert [call["unsafe"] for call in copier_calls] == [True, True]  # the project, notes
 
 
 def test_a_custom_template_runs_unsafe_only_with_trust(

@@ -240,6 +240,25 @@ class TemplateSpec:
     # there, and extensions such as copier-template-extensions find the template's own
     # files through it. Built while the checkout exists (load_spec).
     folder: str = ""
+    # ``_chassis_new_modules``: the modules `chassis new` renders after the project, each
+    # with the project answers that leave it to its own render (new_defaults()).
+    new_modules: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def new_defaults(self) -> dict[str, Any]:
+        """The project answers that ``new_modules`` ask for, as a new project's defaults:
+        a preset, an answers file or ``--set`` still decides over them."""
+        return {
+            key: value for answers in self.new_modules.values() for key, value in answers.items()
+        }
+
+    def modules_for(self, answers: Mapping[str, Any]) -> list[str]:
+        """The ``new_modules`` a new project with ``answers`` gets: those whose project
+        answers it has (one given otherwise keeps that module in the project's render)."""
+        return [
+            name
+            for name, wanted in self.new_modules.items()
+            if all(answers.get(key) == value for key, value in wanted.items())
+        ]
 
     @cached_property
     def _env(self) -> SandboxedEnvironment:
@@ -571,11 +590,27 @@ def load_spec(template_dir: Path, *, trusted: bool = False, source: str = "") ->
         trusted=trusted,
         source=source,
         folder=str(template_dir.resolve()),
+        new_modules=_new_modules(config.get("_chassis_new_modules"), source),
     )
     if trusted:
         spec_.load_extensions()  # while the template's files are there to load from
     spec_.presets = _load_presets(template_dir / "presets", spec_)
     return spec_
+
+
+def _new_modules(raw: Any, source: str) -> dict[str, dict[str, Any]]:
+    """``_chassis_new_modules`` read: module name -> the project answers it needs."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(
+        isinstance(name, str) and isinstance(answers, dict | None) for name, answers in raw.items()
+    ):
+        raise TemplateError(
+            f"template {source}: _chassis_new_modules is not a mapping of module names to "
+            "project answers",
+            "write it as `_chassis_new_modules: {NAME: {QUESTION: VALUE}}`",
+        )
+    return {name: dict(answers or {}) for name, answers in raw.items()}
 
 
 def unsafe_settings(template_dir: Path, names: Mapping[str, str]) -> tuple[str, ...]:

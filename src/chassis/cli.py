@@ -249,10 +249,19 @@ def new(
                     f"note: not taking {', '.join(dropped)} from {answers_file}, another "
                     "project's answers; pass --keep-identity to take them too"
                 )
+        if answers.is_project_answers(answers_file):
+            # Where the other project keeps the template's starting modules is its past
+            # (from before they were modules, say), not a choice for a new project.
+            for key in spec.new_defaults():
+                from_file.pop(key, None)
         provided.update(from_file)
     provided.update(sets)
     _refuse_module_answers(spec, provided)
-    layered_defaults = {**answers.git_defaults(), **answers.user_config_defaults()}
+    layered_defaults = {
+        **spec.new_defaults(),
+        **answers.git_defaults(),
+        **answers.user_config_defaults(),
+    }
     context = {"_folder_name": target.name}
 
     if interactive:

@@ -58,7 +58,7 @@ from chassis.update import (
     update_lock,
 )
 
-__all__ = ["AddResult", "add_module", "alembic_heads"]
+__all__ = ["AddResult", "add_module", "alembic_heads", "render_new_module"]
 
 MODULE_QUESTION, USES, MIGRATION_PARENT = MODULE_QUESTIONS
 README = "README.md"
@@ -157,8 +157,7 @@ def _add(
     folder = _module_folder(files, name)
     row = None
     if folder is not None and README not in files:
-        row = f"| `{name}` | `{folder}/` | uses: {', '.join(used) or '—'} |"
-        row = _add_row(project.path / README, stage / README, row)
+        row = _add_row(project.path / README, stage / README, _row(name, folder, used))
     result = AddResult(
         project.path,
         name,
@@ -186,6 +185,49 @@ def _add(
         if run_tasks:
             result = _run_tasks(template, result, trust=trust)
     return result
+
+
+def render_new_module(
+    template: OpenTemplate,
+    dest: Path,
+    project_answers: Mapping[str, Any],
+    name: str,
+    *,
+    trust: bool,
+    skip_tasks: bool,
+) -> None:
+    """Render module ``name`` into the new project ``dest`` (``chassis new``, for the
+    template's ``_chassis_new_modules``) as `chassis add module` would: with the
+    project's answers and the module's, its own answers file and its README row. Copier
+    renders it in place and runs the template's tasks there, as ``copier copy`` of the
+    module does."""
+    from chassis import _copier  # noqa: PLC0415 - lazy: the one module that imports copier
+
+    spec = template.spec
+    provided = {k: v for k, v in project_answers.items() if k in spec.names}
+    provided[MODULE_QUESTION] = name
+    if MIGRATION_PARENT in spec.names:
+        provided[MIGRATION_PARENT] = ",".join(alembic_heads(dest, tracked=False))
+    answers = spec.resolve(provided, context={"_folder_name": dest.name})
+    answers_file = module_answers_file(name)
+    before = {p for p in dest.rglob("*") if p.is_file()}
+    _copier.run_copy(
+        template, dest, answers, trust=trust, skip_tasks=skip_tasks, answers_file=answers_file
+    )
+    files = sorted(
+        p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file() and p not in before
+    )
+    folder = _module_folder(files, name)
+    readme = dest / README
+    if folder is not None and readme.is_file():
+        text = _with_row(readme.read_bytes().decode("utf-8"), _row(name, folder, []))
+        if text is not None:
+            readme.write_bytes(text.encode("utf-8"))
+
+
+def _row(name: str, folder: str, used: list[str]) -> str:
+    """The module's row in the README's module table."""
+    return f"| `{name}` | `{folder}/` | uses: {', '.join(used) or '—'} |"
 
 
 def _refuse_overrides(project: Project, name: str, overrides: Mapping[str, Any]) -> None:
@@ -378,13 +420,20 @@ def _with_row(readme: str, row: str) -> str | None:
     return "".join(lines)
 
 
-def alembic_heads(project: Path) -> list[str]:
+def alembic_heads(project: Path, *, tracked: bool = True) -> list[str]:
     """The Alembic head revisions of the project's migrations: those of the tracked
-    ``migrations/versions/*.py`` files that no other revises, read with ``ast``."""
-    listed = git.run("ls-files", "-z", "--", ":(glob)**/migrations/versions/*.py", cwd=project)
+    ``migrations/versions/*.py`` files (any, unless ``tracked``) that no other revises,
+    read with ``ast``."""
+    if tracked:
+        listed = git.run("ls-files", "-z", "--", ":(glob)**/migrations/versions/*.py", cwd=project)
+        names = [n for n in listed.split("\0") if n]
+    else:
+        names = [
+            p.relative_to(project).as_posix() for p in project.glob("**/migrations/versions/*.py")
+        ]
     revisions: list[str] = []
     parents: set[str] = set()
-    for name in sorted(n for n in listed.split("\0") if n):
+    for name in sorted(names):
         try:
             tree = ast.parse((project / name).read_bytes(), filename=name)
         except (OSError, SyntaxError, ValueError):

@@ -18,6 +18,7 @@ from chassis import _copier, git
 from chassis._scratch import HELD, held_until_exit, scratch
 from chassis.errors import InvalidTargetError
 from chassis.lock import lock_dependencies, uv_projects
+from chassis.modules import render_new_module
 from chassis.projects import OpenTemplate
 
 __all__ = ["NewResult", "check_target", "new"]
@@ -123,6 +124,8 @@ def _render(
     if commit:
         git.init(dest)
     _copier.run_copy(template, dest, answers, trust=trust, skip_tasks=skip)
+    for name in template.spec.modules_for(answers):
+        render_new_module(template, dest, answers, name, trust=trust, skip_tasks=skip)
     if lock and (dest / "pyproject.toml").is_file():
         for project in uv_projects(dest):
             notes += lock_dependencies(project, project.relative_to(dest))

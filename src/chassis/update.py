@@ -185,6 +185,7 @@ def _update(
         spec = answers_.load_spec(folder, trusted=trust or source.trusted, source=source.url)
         has_tasks = bool(answers_.unsafe_settings(folder, {"_tasks": "tasks"}))
     template = OpenTemplate(source, target, spec)
+    _refuse_moving_starting_modules(spec, overrides)
     if has_tasks and not plan and not skip_tasks:
         _copier.refuse_untrusted_tasks(template, trust=trust)
     chosen = _target_answers(project, spec, overrides)
@@ -546,6 +547,22 @@ def run_tasks_in_place(
 
 
 PLAN_RAN_NO_TASK = "the plan ran none of the template's tasks, which can change more files"
+
+
+def _refuse_moving_starting_modules(
+    spec: answers_.TemplateSpec, overrides: Mapping[str, Any]
+) -> None:
+    """Refuse a ``--set`` of an answer that decides whether a module of the template's
+    ``_chassis_new_modules`` is the project's or its own: Copier would delete the
+    module's files, edits and all, from the render that no longer has them."""
+    for name, wanted in spec.new_modules.items():
+        for key in wanted:
+            if key in overrides:
+                raise UsageError(
+                    f"--set {key} would move module {name} between the project's render "
+                    "and its own, and the update would delete its files",
+                    f"leave {key} as it is; `chassis new` sets it for new projects",
+                )
 
 
 def _refuse_unless_updatable(
