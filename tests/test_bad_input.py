@@ -687,6 +687,15 @@ CASES = [
         _generated(),
     ),
     Case(
+        "update-set-notes-in-project",
+        ("update", "proj", "--set", "notes_in_project=true"),
+        2,
+        "error: --set notes_in_project would move module notes between the project's render "
+        "and its own, and the update would delete its files; leave notes_in_project as it "
+        "is; `chassis new` sets it for new projects",
+        _generated(),
+    ),
+    Case(
         "update-answers-a-list",
         ("update", "proj"),
         1,

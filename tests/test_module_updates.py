@@ -1,13 +1,14 @@
 """An improvement to the bundled template's module pattern reaches every module.
 
 A team adds two modules to a project with `chassis add module` (the second using the
-first) and edits both, and the example module `notes`. The template's next version
-changes the module pattern: the service class gets a docstring, in the module template
-and in notes alike. That version is made up here, the way a template release is made:
-the working tree's template, committed and tagged, then changed, committed and tagged
-again. `chassis update --plan` shows the change in every module first and writes
-nothing; `chassis update` then brings it into both modules and notes, keeps every team
-edit, and the project passes its own checks.
+first) and edits both, and the example module `notes`, which `chassis new` made a module
+with its own answers file. The template's next version changes the module pattern: the
+service class gets a docstring, in the module template and in notes' alike. That version
+is made up here, the way a template release is made: the working tree's template,
+committed and tagged, then changed, committed and tagged again. `chassis update --plan`
+shows the change in every module first and writes nothing; `chassis update` then brings
+it into both modules and notes, keeps every team edit, and the project passes its own
+checks.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def test_a_new_module_pattern_reaches_every_module_and_keeps_the_team_edits(
     assert planned["conflicts"] == []
     assert [(m["name"], m["from"], m["to"]) for m in planned["modules"]] == [
         ("invoices", "1.0.0", "1.1.0"),
+        ("notes", "1.0.0", "1.1.0"),  # a module since `chassis new`, like the added ones
         ("orders", "1.0.0", "1.1.0"),
     ]
     services = {f"src/svc/modules/{name}/service.py" for name in ("invoices", "notes", "orders")}
@@ -126,8 +128,9 @@ def test_a_new_module_pattern_reaches_every_module_and_keeps_the_team_edits(
         assert interface in (modules / name / "service.py").read_text(), name
     for file, line in team.items():
         assert file.read_text().splitlines()[0] == line, file
-    recorded = [".copier-answers.yml", ".copier-answers.module-orders.yml",
-                ".copier-answers.module-invoices.yml"]  # fmt: skip
+    recorded = [".copier-answers.yml"] + [
+        f".copier-answers.module-{name}.yml" for name in ("notes", "orders", "invoices")
+    ]
     for answers in recorded:
         assert yaml.safe_load((project / answers).read_text())["_commit"] == "1.1.0", answers
     check_no_markers(project)

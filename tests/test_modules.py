@@ -1238,24 +1238,6 @@ def test_a_malformed_list_of_starting_modules_is_one_line(cli: Cli, template: Pa
     assert not Path("proj").exists()
 
 
-def test_update_refuses_to_move_a_starting_module(cli: Cli, template: Path) -> None:
-    release(template, "1.2.0", V1_2)
-    assert cli("new", "proj", "--template", template, "--defaults", "--no-lock").exit_code == 0
-    project = Path("proj").resolve()
-    before = snapshot(project)
-
-    result = cli("update", project, "--set", "notes_in_project=true")
-
-    assert result.exit_code == 2
-    assert result.stderr.strip() == (
-        "error: --set notes_in_project would move module notes between the project's render "
-        "and its own, and the update would delete its files; leave notes_in_project as it "
-        "is; `chassis new` sets it for new projects"
-    )
-    assert snapshot(project) == before
-    assert status(project) == ""
-
-
 def test_new_from_an_older_projects_answers_still_starts_with_the_modules(
     cli: Cli, project: Path, template: Path
 ) -> None:
@@ -1269,3 +1251,24 @@ def test_new_from_an_older_projects_answers_still_starts_with_the_modules(
 
     assert result.exit_code == 0, result.stderr
     assert answers(Path("other"), ".copier-answers.module-notes.yml")["module_name"] == "notes"
+
+
+def test_a_project_that_keeps_notes_in_its_render_cannot_add_it_again(
+    cli: Cli, project: Path, template: Path
+) -> None:
+    release(template, "1.2.0", V1_2)
+    assert cli("update", project).exit_code == 0  # from before 1.2.0: notes stays inside
+    commit_all(project, "Update")
+    shutil.rmtree(project / "src/proj/modules/notes")
+    commit_all(project, "We deleted notes")
+    before = snapshot(project)
+
+    result = cli("add", "module", "notes", project)
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: module name 'notes' is part of this project's own render (notes_in_project: "
+        "true in its answers), which `chassis update` keeps up to date; choose another name; "
+        "to get notes back, restore its files from git history"
+    )
+    assert snapshot(project) == before

@@ -133,6 +133,7 @@ def _add(
     found += [f"{folder}/" for folder in modules.get(name, ())]
     if found:
         raise ModuleExistsError(name, found)
+    _refuse_the_projects_own(project, template, name)
     _refuse_overrides(project, name, overrides)
     used = _uses(name, overrides.get(USES, ""), modules)
     answers = _answers(project, template, name, overrides)
@@ -228,6 +229,24 @@ def render_new_module(
 def _row(name: str, folder: str, used: list[str]) -> str:
     """The module's row in the README's module table."""
     return f"| `{name}` | `{folder}/` | uses: {', '.join(used) or '—'} |"
+
+
+def _refuse_the_projects_own(project: Project, template: OpenTemplate, name: str) -> None:
+    """Refuse a starting module (``_chassis_new_modules``) that this project's answers
+    keep in its own render, as a project from before it was a module does: its files
+    would belong to two renders, and each update would merge them twice."""
+    wanted = template.spec.new_modules.get(name)
+    if wanted is None:
+        return
+    kept = {k: v for k, v in project.stored_answers.items() if k in wanted and v != wanted[k]}
+    if kept:
+        key, value = next(iter(kept.items()))
+        raise ModuleNameError(
+            name,
+            f"is part of this project's own render ({key}: {str(value).lower()} in its "
+            "answers), which `chassis update` keeps up to date",
+            f"choose another name; to get {name} back, restore its files from git history",
+        )
 
 
 def _refuse_overrides(project: Project, name: str, overrides: Mapping[str, Any]) -> None:
