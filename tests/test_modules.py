@@ -1238,27 +1238,30 @@ def test_a_malformed_list_of_starting_modules_is_one_line(cli: Cli, template: Pa
     assert not Path("proj").exists()
 
 
-def test_new_from_an_older_projects_answers_still_starts_with_the_modules(
-    cli: Cli, project: Path, template: Path
-) -> None:
+@pytest.fixture
+def kept_inside(cli: Cli, project: Path, template: Path) -> Path:
+    """A project from 1.0.0 updated to 1.2.0, which keeps notes in its own render."""
     release(template, "1.2.0", V1_2)
-    assert cli("update", project).exit_code == 0  # from before 1.2.0: notes stays inside
+    assert cli("update", project).exit_code == 0
     commit_all(project, "Update")
     assert answers(project)["notes_in_project"] is True
+    return project
 
+
+def test_new_from_an_older_projects_answers_still_starts_with_the_modules(
+    cli: Cli, kept_inside: Path, template: Path
+) -> None:
     result = cli("new", "other", "--template", template, "--defaults", "--no-lock",
-                 "--answers-file", project / ".copier-answers.yml")  # fmt: skip
+                 "--answers-file", kept_inside / ".copier-answers.yml")  # fmt: skip
 
     assert result.exit_code == 0, result.stderr
     assert answers(Path("other"), ".copier-answers.module-notes.yml")["module_name"] == "notes"
 
 
 def test_a_project_that_keeps_notes_in_its_render_cannot_add_it_again(
-    cli: Cli, project: Path, template: Path
+    cli: Cli, kept_inside: Path
 ) -> None:
-    release(template, "1.2.0", V1_2)
-    assert cli("update", project).exit_code == 0  # from before 1.2.0: notes stays inside
-    commit_all(project, "Update")
+    project = kept_inside
     shutil.rmtree(project / "src/proj/modules/notes")
     commit_all(project, "We deleted notes")
     before = snapshot(project)
