@@ -21,6 +21,7 @@ import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,14 @@ def _add(
     _refuse_the_projects_own(project, template, name)
     _refuse_overrides(project, name, overrides)
     used = _uses(name, overrides.get(USES, ""), modules)
-    answers = _answers(project, template, name, overrides)
+    answers = _answers(
+        project.stored_answers,
+        template,
+        name,
+        overrides,
+        folder=project.path,
+        heads=partial(alembic_heads, project.path),
+    )
     dirty = git.dirty_files(project.path)
     if dirty:
         raise DirtyTreeError(project.path, dirty, change="the new module")
@@ -204,12 +212,9 @@ def render_new_module(
     module does."""
     from chassis import _copier  # noqa: PLC0415 - lazy: the one module that imports copier
 
-    spec = template.spec
-    provided = {k: v for k, v in project_answers.items() if k in spec.names}
-    provided[MODULE_QUESTION] = name
-    if MIGRATION_PARENT in spec.names:
-        provided[MIGRATION_PARENT] = ",".join(alembic_heads(dest, tracked=False))
-    answers = spec.resolve(provided, context={"_folder_name": dest.name})
+    # The new project's migrations are not committed yet: those on disk count.
+    heads = partial(alembic_heads, dest, tracked=False)
+    answers = _answers(project_answers, template, name, {}, folder=dest, heads=heads)
     answers_file = module_answers_file(name)
     before = {p for p in dest.rglob("*") if p.is_file()}
     _copier.run_copy(
@@ -219,11 +224,8 @@ def render_new_module(
         p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file() and p not in before
     )
     folder = _module_folder(files, name)
-    readme = dest / README
-    if folder is not None and readme.is_file():
-        text = _with_row(readme.read_bytes().decode("utf-8"), _row(name, folder, []))
-        if text is not None:
-            readme.write_bytes(text.encode("utf-8"))
+    if folder is not None:
+        _add_row(dest / README, dest / README, _row(name, folder, []))
 
 
 def _row(name: str, folder: str, used: list[str]) -> str:
@@ -378,18 +380,25 @@ def _uses(name: str, raw: Any, modules: Mapping[str, list[str]]) -> list[str]:
 
 
 def _answers(
-    project: Project, template: OpenTemplate, name: str, overrides: Mapping[str, Any]
+    project_answers: Mapping[str, Any],
+    template: OpenTemplate,
+    name: str,
+    overrides: Mapping[str, Any],
+    *,
+    folder: Path,
+    heads: Callable[[], list[str]],
 ) -> dict[str, Any]:
-    """The project's recorded answers, the module's and ``overrides``, as the template
+    """The answers of project ``folder``, the module's (``heads`` reads the project's
+    Alembic heads, if the template asks for them) and ``overrides``, as the template
     validates them: a name its validator refuses (a reserved route prefix) says so."""
     spec = template.spec
-    provided = {k: v for k, v in project.stored_answers.items() if k in spec.names}
+    provided = {k: v for k, v in project_answers.items() if k in spec.names}
     provided[MODULE_QUESTION] = name
     if MIGRATION_PARENT in spec.names:
-        provided[MIGRATION_PARENT] = ",".join(alembic_heads(project.path))
+        provided[MIGRATION_PARENT] = ",".join(heads())
     provided.update(overrides)
     try:
-        return spec.resolve(provided, context={"_folder_name": project.path.name})
+        return spec.resolve(provided, context={"_folder_name": folder.name})
     except AnswersError as error:
         refused = [p for p in error.problems if p.key == MODULE_QUESTION]
         if refused:
