@@ -54,29 +54,36 @@ def alembic_heads(project: Path) -> list[str]:
     return sorted(revisions - followed)
 
 
+def _plain_copy(
+    dest: Path, recorded: dict[str, Any], *, overwrite: bool = False, **data: Any
+) -> None:
+    """Plain Copier's `copy` into ``dest`` of the template version ``recorded`` names (its
+    source as recorded, so a module records the same one), with its answers and
+    ``data``; a module (``module_name`` in ``data``) writes its own answers file."""
+    from copier import Settings, run_copy  # noqa: PLC0415, TID251
+
+    name = data.get("module_name")
+    run_copy(
+        recorded["_src_path"],
+        dest,
+        data={**{k: v for k, v in recorded.items() if not k.startswith("_")}, **data},
+        vcs_ref=recorded["_commit"],
+        answers_file=f".copier-answers.module-{name}.yml" if name else None,
+        settings=Settings(),
+        defaults=True,
+        overwrite=overwrite,
+        quiet=True,
+        unsafe=True,
+    )
+
+
 def add_module(project: Path, name: str, uses: str = "") -> None:
     """Render module ``name`` into ``project`` with plain Copier, as the module template
     must also work without chassis."""
-    from copier import Settings, run_copy  # noqa: PLC0415, TID251
-
     recorded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    answers = {key: value for key, value in recorded.items() if not key.startswith("_")}
-    run_copy(
-        recorded["_src_path"],  # as recorded, so the module records the same source
-        project,
-        data={
-            **answers,
-            "module_name": name,
-            "uses": uses,
-            "migration_parent": ",".join(alembic_heads(project)),
-        },
-        vcs_ref=recorded["_commit"],
-        answers_file=f".copier-answers.module-{name}.yml",
-        settings=Settings(),
-        defaults=True,
-        overwrite=True,
-        quiet=True,
-        unsafe=True,
+    heads = ",".join(alembic_heads(project))
+    _plain_copy(
+        project, recorded, overwrite=True, module_name=name, uses=uses, migration_parent=heads
     )
 
 
@@ -117,26 +124,11 @@ def test_the_example_module_renders_as_a_module_exactly_as_the_project_has_it(
 ) -> None:
     """Plain Copier renders ``notes`` from the template's module renders, with
     module_name=notes, to the same files that a project has as its example module."""
-    from copier import Settings, run_copy  # noqa: PLC0415, TID251
-
     answers = {"architecture": architecture, "database": database, "ci": "none", "iac": "none"}
     project, _ = render_bundled(tmp_path, answers, lock=False)
     recorded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
     alone = tmp_path / "alone"
-    run_copy(
-        recorded["_src_path"],
-        alone,
-        data={
-            **{key: value for key, value in recorded.items() if not key.startswith("_")},
-            "module_name": "notes",
-        },
-        vcs_ref=recorded["_commit"],
-        answers_file=".copier-answers.module-notes.yml",
-        settings=Settings(),
-        defaults=True,
-        quiet=True,
-        unsafe=True,
-    )
+    _plain_copy(alone, recorded, module_name="notes")
 
     rendered = {
         path.relative_to(alone).as_posix(): path.read_text()
@@ -159,25 +151,6 @@ def test_the_example_module_renders_as_a_module_exactly_as_the_project_has_it(
     assert {name: (project / name).read_text() for name in rendered} == rendered
     module_answers = yaml.safe_load((alone / ".copier-answers.module-notes.yml").read_text())
     assert module_answers["module_name"] == "notes"
-
-
-def _plain_copy(project: Path, recorded: dict[str, Any], **data: Any) -> None:
-    """Plain Copier's `copy` into ``project`` with ``recorded``'s answers and ``data``."""
-    from copier import Settings, run_copy  # noqa: PLC0415, TID251
-
-    run_copy(
-        recorded["_src_path"],
-        project,
-        data={**{k: v for k, v in recorded.items() if not k.startswith("_")}, **data},
-        vcs_ref=recorded["_commit"],
-        answers_file=f".copier-answers.module-{data['module_name']}.yml"
-        if "module_name" in data
-        else None,
-        settings=Settings(),
-        defaults=True,
-        quiet=True,
-        unsafe=True,
-    )
 
 
 @pytest.mark.parametrize(
